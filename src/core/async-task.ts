@@ -1,0 +1,242 @@
+import type { Store } from '../store/store.js';
+import { ArgsSealer } from './args-crypto.js';
+import { type Encryptor, nullEncryptor } from './encryptors.js';
+import { AttemptNotFoundError, InvalidArgumentsError, InvalidOptionsError, InvalidStateError } from './errors.js';
+import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
+import { type MethodArgs, type MethodName, resolveMethod, type TargetRegistry } from './registry.js';
+import { type RetryOptions, retryPolicyResolver } from './retry-policy.js';
+import {
+  ATTEMPT_STATUSES,
+  type Attempt,
+  type AttemptPage,
+  type DrainResult,
+  type EnqueueOptions,
+  type ListOptions,
+  type Logger,
+  type PerformResult,
+  silentLogger,
+} from './types.js';
+
+export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx> {
+  /** The driver: `postgres(pool)` from `async-task/postgres`, `sqlite(database)` from `async-task/sqlite`. */
+  db: Store<Tx>;
+  /** Name → object. Only these objects' methods can ever be called. */
+  targets: Targets;
+  /** Encrypts arguments at rest. Default: none (stored as JSON text). */
+  encryptor?: Encryptor;
+  /** Earlier encryptors, kept so rows they wrote still decrypt. Default: none. */
+  decryptors?: readonly Encryptor[];
+  /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
+  retry?: RetryOptions;
+  /** Called after a failed run has been recorded (the gem's `handle_perform_error`). Errors it throws are logged. */
+  onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
+  /** Default: silent. */
+  logger?: Logger;
+}
+
+export interface DrainOptions {
+  /** Stop after this many performs, as a guard against targets that keep enqueueing. Default: 10,000. */
+  limit?: number;
+}
+
+export interface AsyncTask<Targets extends TargetRegistry, Tx> {
+  /** Creates or upgrades the attempts table. Idempotent; safe from many processes at once. */
+  migrate(): Promise<void>;
+  /**
+   * Creates an attempt inside the caller's transaction `tx`: performed only after it commits,
+   * gone if it rolls back. With an `idempotenceToken` already used for this target and method,
+   * returns the existing attempt and creates nothing.
+   */
+  enqueue<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
+    tx: Tx,
+    target: T,
+    method: M,
+    args: MethodArgs<Targets[T], M>,
+    options?: EnqueueOptions,
+  ): Promise<Attempt>;
+  /** `enqueue` for synchronous transactions (better-sqlite3's `db.transaction(() => …)`). */
+  enqueueSync<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
+    tx: Tx,
+    target: T,
+    method: M,
+    args: MethodArgs<Targets[T], M>,
+    options?: EnqueueOptions,
+  ): Attempt;
+  /** Performs one attempt under the contract; a target's error is recorded, not thrown. */
+  perform(id: string | number | bigint, options?: PerformOptions): Promise<PerformResult>;
+  /** pending → expired. Anything else: `InvalidStateError`. */
+  expire(id: string | number | bigint): Promise<Attempt>;
+  /** pending → failed. Anything else: `InvalidStateError`. */
+  fail(id: string | number | bigint): Promise<Attempt>;
+  /** failed or expired → pending, due now. Anything else: `InvalidStateError`. */
+  retry(id: string | number | bigint): Promise<Attempt>;
+  find(id: string | number | bigint): Promise<Attempt | null>;
+  /** Newest first, keyset-paginated. */
+  list(options?: ListOptions): Promise<AttemptPage>;
+  /** Decrypts and decodes an attempt's arguments. */
+  decodeArgs(attempt: Attempt): Promise<unknown>;
+  /** Performs every due attempt now, in this process, until none is due. For the application's tests. */
+  drain(options?: DrainOptions): Promise<DrainResult>;
+  /** Closes the library's own connections (never the application's pool or database). */
+  close(): Promise<void>;
+  /** Internal, for the worker and tools of this package. */
+  readonly internals: PerformDeps<Tx>;
+}
+
+const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
+
+function normalizeId(id: string | number | bigint): string {
+  const text = String(id);
+  if (!ID_PATTERN.test(text)) throw new AttemptNotFoundError(text);
+  return text;
+}
+
+function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: string | null; scheduledAt: Date | null } {
+  if (options === undefined) return { token: null, scheduledAt: null };
+  if (options === null || typeof options !== 'object')
+    throw new InvalidArgumentsError('enqueue options must be an object');
+  const { idempotenceToken, scheduledAt } = options;
+  if (idempotenceToken !== undefined && (typeof idempotenceToken !== 'string' || idempotenceToken.length === 0)) {
+    throw new InvalidArgumentsError('idempotenceToken must be a non-empty string');
+  }
+  if (scheduledAt !== undefined && !(scheduledAt instanceof Date && !Number.isNaN(scheduledAt.getTime()))) {
+    throw new InvalidArgumentsError('scheduledAt must be a valid Date');
+  }
+  return { token: idempotenceToken ?? null, scheduledAt: scheduledAt ?? null };
+}
+
+/** Creates the library's entry point over one database driver and a registry of targets. */
+export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
+  options: AsyncTaskOptions<Targets, Tx>,
+): AsyncTask<Targets, Tx> {
+  if (!options || typeof options !== 'object') throw new InvalidOptionsError('createAsyncTask needs an options object');
+  const { db: store, targets } = options;
+  if (!store || typeof store.attemptInsert !== 'function') {
+    throw new InvalidOptionsError(
+      'db must be a driver: postgres(pool) from async-task/postgres or sqlite(database) from async-task/sqlite',
+    );
+  }
+  if (!targets || typeof targets !== 'object')
+    throw new InvalidOptionsError('targets must be an object of name → target');
+  if (options.onPerformError !== undefined && typeof options.onPerformError !== 'function') {
+    throw new InvalidOptionsError('onPerformError must be a function');
+  }
+  const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? []);
+  const deps: PerformDeps<Tx> = Object.freeze({
+    store,
+    targets,
+    sealer,
+    retryPolicy: retryPolicyResolver(options.retry),
+    onPerformError: options.onPerformError,
+    logger: options.logger ?? silentLogger,
+  });
+
+  const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
+    resolveMethod(targets, target, method);
+    return checkEnqueueOptions(enqueueOptions);
+  };
+
+  // expire, fail and retry share one shape: under the lock, from allowed statuses, to one change.
+  const transition = async (
+    rawId: string | number | bigint,
+    allowed: readonly Attempt['status'][],
+    change: (tx: Tx, id: string) => Promise<Attempt>,
+  ): Promise<Attempt> => {
+    const id = normalizeId(rawId);
+    return store.transaction(async (tx) => {
+      const locked = await store.attemptLock(tx, id);
+      if (!locked) throw new AttemptNotFoundError(id);
+      if (!allowed.includes(locked.attempt.status)) {
+        throw new InvalidStateError(`Attempt ${id} is ${locked.attempt.status}; expected ${allowed.join(' or ')}`);
+      }
+      return change(tx, id);
+    });
+  };
+
+  return Object.freeze({
+    internals: deps,
+    migrate: () => store.migrate(),
+
+    async enqueue(tx, target, method, args, enqueueOptions) {
+      const { token, scheduledAt } = prepare(target, method, enqueueOptions);
+      const methodArgs = await sealer.seal(args);
+      const { attempt } = await store.attemptInsert(tx, {
+        target,
+        methodName: method,
+        methodArgs,
+        encryptor: sealer.encryptorName,
+        idempotenceToken: token,
+        scheduledAt,
+      });
+      return attempt;
+    },
+
+    enqueueSync(tx, target, method, args, enqueueOptions) {
+      if (!store.attemptInsertSync) {
+        throw new InvalidOptionsError(`enqueueSync needs a synchronous driver (sqlite); ${store.dialect} has none`);
+      }
+      const { token, scheduledAt } = prepare(target, method, enqueueOptions);
+      return store.attemptInsertSync(tx, {
+        target,
+        methodName: method,
+        methodArgs: sealer.sealSync(args),
+        encryptor: sealer.encryptorName,
+        idempotenceToken: token,
+        scheduledAt,
+      }).attempt;
+    },
+
+    perform: (id, performOptions) => performAttempt(deps, normalizeId(id), performOptions),
+    expire: (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'expired')),
+    fail: (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'failed')),
+    retry: (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
+
+    async find(id) {
+      const text = String(id);
+      return ID_PATTERN.test(text) ? store.attemptFind(text) : null;
+    },
+
+    async list(listOptions = {}) {
+      const limit = listOptions.limit ?? 50;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new InvalidOptionsError('list: limit must be an integer from 1 to 1000');
+      }
+      if (listOptions.status !== undefined && !ATTEMPT_STATUSES.includes(listOptions.status)) {
+        throw new InvalidOptionsError(`list: status must be one of ${ATTEMPT_STATUSES.join(', ')}`);
+      }
+      if (listOptions.cursor !== undefined && !ID_PATTERN.test(listOptions.cursor)) {
+        throw new InvalidOptionsError('list: cursor is not one this library returned');
+      }
+      const attempts = await store.attemptList({ ...listOptions, limit });
+      const last = attempts.at(-1);
+      return { attempts, nextCursor: attempts.length === limit && last ? last.id : null };
+    },
+
+    decodeArgs: (attempt) => sealer.open(attempt),
+
+    async drain(drainOptions = {}) {
+      const limit = drainOptions.limit ?? 10_000;
+      const counts = { performed: 0, succeeded: 0, retrying: 0, failed: 0 };
+      while (counts.performed < limit) {
+        const ids = await store.attemptListDueIds(Math.min(100, limit - counts.performed));
+        if (ids.length === 0) break;
+        for (const id of ids) {
+          let result: PerformResult;
+          try {
+            result = await performAttempt(deps, id);
+          } catch (error) {
+            // Someone else completed it between listing and performing.
+            if (error instanceof InvalidStateError || error instanceof AttemptNotFoundError) continue;
+            throw error;
+          }
+          if (result.outcome === 'not-due') continue;
+          counts.performed++;
+          counts[result.outcome]++;
+        }
+      }
+      return counts;
+    },
+
+    close: () => store.close(),
+  } satisfies AsyncTask<Targets, Tx>);
+}

@@ -1,0 +1,16 @@
+import { type SqliteDatabaseLike, SqliteStore, type SqliteStoreOptions } from '../store/sqlite/sqlite-store.js';
+import type { Store } from '../store/store.js';
+
+export type { SqliteDatabaseLike, SqliteStatementLike, SqliteStoreOptions } from '../store/sqlite/sqlite-store.js';
+
+/** The database handle of the SQLite driver: a better-sqlite3 `Database`. */
+export type SqliteTx = SqliteDatabaseLike;
+
+/**
+ * The SQLite driver over a better-sqlite3 `Database` (the embedded default). `enqueue`/`enqueueSync`
+ * take the application's database inside its transaction; the library performs on connections of its
+ * own to the same file, in WAL mode. Call `asyncTask.close()` to close those.
+ */
+export function sqlite(database: SqliteDatabaseLike, options: SqliteStoreOptions = {}): Store<SqliteTx> {
+  return new SqliteStore(database, options);
+}

@@ -1,0 +1,38 @@
+export { type AsyncTask, type AsyncTaskOptions, createAsyncTask, type DrainOptions } from './core/async-task.js';
+export { decodeArgs, encodeArgs } from './core/codec.js';
+export { type AesGcmEncryptorOptions, aesGcmEncryptor, type Encryptor, nullEncryptor } from './core/encryptors.js';
+export {
+  AsyncTaskError,
+  type AsyncTaskErrorCode,
+  AttemptNotFoundError,
+  AttemptTimeoutError,
+  DecryptionError,
+  InvalidArgumentsError,
+  InvalidOptionsError,
+  InvalidStateError,
+  UnknownMethodError,
+  UnknownTargetError,
+} from './core/errors.js';
+export type { PerformOptions } from './core/perform.js';
+export type { MethodArgs, MethodName, TargetMethod, TargetRegistry } from './core/registry.js';
+export {
+  DEFAULT_MAX_ATTEMPTS,
+  type ExponentialBackoffOptions,
+  exponentialBackoff,
+  type RetryOptions,
+  type RetryPolicy,
+} from './core/retry-policy.js';
+export {
+  ATTEMPT_STATUSES,
+  type Attempt,
+  type AttemptPage,
+  type AttemptStatus,
+  type DrainResult,
+  type EnqueueOptions,
+  type ListOptions,
+  type Logger,
+  type PerformContext,
+  type PerformOutcome,
+  type PerformResult,
+} from './core/types.js';
+export type { Store } from './store/store.js';

@@ -1,0 +1,48 @@
+/** Names a migration may use; every one already validated and quoted. */
+export interface PostgresNames {
+  /** `"schema"."table"` */
+  readonly table: string;
+  readonly schema: string;
+  readonly rawTable: string;
+  index(suffix: string): string;
+}
+
+export interface PostgresMigration {
+  readonly version: number;
+  readonly name: string;
+  sql(names: PostgresNames): string;
+}
+
+/** Numbered and immutable: once released, a migration never changes; a change is a new one. */
+export const postgresMigrations: readonly PostgresMigration[] = [
+  {
+    version: 1,
+    name: 'create attempts table',
+    sql: ({ table, index }) => `
+      CREATE TABLE ${table} (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        idempotence_token text,
+        status text NOT NULL DEFAULT 'pending'
+          CONSTRAINT ${index('status_check')} CHECK (status IN ('pending', 'succeeded', 'failed', 'expired')),
+        target text NOT NULL,
+        method_name text NOT NULL,
+        method_args text NOT NULL,
+        encryptor text NOT NULL,
+        num_attempts integer NOT NULL DEFAULT 0,
+        scheduled_at timestamptz,
+        completed_at timestamptz,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        last_error text,
+        lease_owner text,
+        lease_expires_at timestamptz
+      );
+      -- Rows without a token never conflict, so they stay out of the unique index.
+      CREATE UNIQUE INDEX ${index('idempotence_key')} ON ${table} (target, method_name, idempotence_token)
+        WHERE idempotence_token IS NOT NULL;
+      -- The hot path: pending rows by due time. Completed history never enters it.
+      CREATE INDEX ${index('due_idx')} ON ${table} ((COALESCE(scheduled_at, created_at)), id)
+        WHERE status = 'pending';
+    `,
+  },
+];

@@ -1,0 +1,272 @@
+import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import { derivedName, quoteIdentifier } from '../identifiers.js';
+import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { type PostgresNames, postgresMigrations } from './migrations.js';
+
+/** The part of a node-postgres client (or anything shaped like it) the library uses. */
+export interface PgQueryable {
+  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
+}
+
+export interface PgPoolClientLike extends PgQueryable {
+  release(destroy?: boolean | Error): void;
+}
+
+/** The part of a `pg.Pool` the library uses. */
+export interface PgPoolLike extends PgQueryable {
+  connect(): Promise<PgPoolClientLike>;
+}
+
+export interface PostgresStoreOptions {
+  /** Default: `public`. */
+  schema?: string;
+  /** Default: `async_task_attempts`. */
+  table?: string;
+}
+
+interface AttemptRow {
+  id: string;
+  idempotence_token: string | null;
+  status: AttemptStatus;
+  target: string;
+  method_name: string;
+  method_args: string;
+  encryptor: string;
+  num_attempts: number;
+  scheduled_at: Date | null;
+  completed_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | null;
+  due?: boolean;
+}
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: String(row.id),
+    idempotenceToken: row.idempotence_token,
+    status: row.status,
+    target: row.target,
+    methodName: row.method_name,
+    methodArgs: row.method_args,
+    encryptor: row.encryptor,
+    numAttempts: row.num_attempts,
+    scheduledAt: row.scheduled_at,
+    completedAt: row.completed_at,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastError: row.last_error,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: row.lease_expires_at,
+  };
+}
+
+const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+  scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
+const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
+
+export class PostgresStore implements Store<PgQueryable> {
+  readonly dialect = 'postgres' as const;
+  readonly tableName: string;
+  private readonly names: PostgresNames;
+  private readonly migrationsTable: string;
+
+  constructor(
+    private readonly pool: PgPoolLike,
+    options: PostgresStoreOptions = {},
+  ) {
+    const rawSchema = options.schema ?? 'public';
+    const rawTable = options.table ?? 'async_task_attempts';
+    const schema = quoteIdentifier(rawSchema, 'schema');
+    const table = `${schema}.${quoteIdentifier(rawTable, 'table')}`;
+    this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
+    this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
+    this.tableName = `${rawSchema}.${rawTable}`;
+  }
+
+  async migrate(): Promise<void> {
+    await this.transaction(async (tx) => {
+      // One migrator at a time per table, across processes; released at commit.
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`async-task:migrate:${this.tableName}`]);
+      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
+      await tx.query(
+        `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
+           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+      );
+      const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
+      const applied = new Set(rows.map((row: { version: number }) => row.version));
+      for (const migration of postgresMigrations) {
+        if (applied.has(migration.version)) continue;
+        await tx.query(migration.sql(this.names));
+        await tx.query(`INSERT INTO ${this.migrationsTable} (version, name) VALUES ($1, $2)`, [
+          migration.version,
+          migration.name,
+        ]);
+      }
+    });
+  }
+
+  async attemptInsert(tx: PgQueryable, attempt: NewAttempt): Promise<InsertResult> {
+    const values = [
+      attempt.target,
+      attempt.methodName,
+      attempt.methodArgs,
+      attempt.encryptor,
+      attempt.idempotenceToken,
+      attempt.scheduledAt,
+    ];
+    const insert = `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+      VALUES ($1, $2, $3, $4, $5, $6)`;
+    if (attempt.idempotenceToken === null) {
+      const { rows } = await tx.query(`${insert} RETURNING ${COLUMNS}`, values);
+      return { attempt: toAttempt(rows[0]), created: true };
+    }
+    // A racing transaction with the same token makes this wait for its outcome, then do nothing.
+    const { rows } = await tx.query(
+      `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
+       DO NOTHING RETURNING ${COLUMNS}`,
+      values,
+    );
+    if (rows.length > 0) return { attempt: toAttempt(rows[0]), created: true };
+    const existing = await tx.query(
+      `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = $1 AND method_name = $2 AND idempotence_token = $3`,
+      [attempt.target, attempt.methodName, attempt.idempotenceToken],
+    );
+    return { attempt: toAttempt(existing.rows[0]), created: false };
+  }
+
+  async attemptFind(id: string): Promise<Attempt | null> {
+    const { rows } = await this.pool.query(`SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = $1`, [id]);
+    return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  async attemptFindWithDue(id: string): Promise<AttemptWithDue | null> {
+    const { rows } = await this.pool.query(`SELECT ${COLUMNS}, ${IS_DUE} FROM ${this.names.table} WHERE id = $1`, [id]);
+    return rows[0] ? { attempt: toAttempt(rows[0]), due: rows[0].due } : null;
+  }
+
+  async attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    const add = (sql: string, value: unknown) => {
+      values.push(value);
+      where.push(sql.replace('?', `$${values.length}`));
+    };
+    if (options.status !== undefined) add('status = ?', options.status);
+    if (options.target !== undefined) add('target = ?', options.target);
+    if (options.method !== undefined) add('method_name = ?', options.method);
+    if (options.idempotenceToken !== undefined) add('idempotence_token = ?', options.idempotenceToken);
+    if (options.cursor !== undefined) add('id < ?', options.cursor);
+    values.push(options.limit);
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS} FROM ${this.names.table}
+       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT $${values.length}`,
+      values,
+    );
+    return rows.map(toAttempt);
+  }
+
+  async attemptListDueIds(limit: number): Promise<string[]> {
+    const { rows } = await this.pool.query(
+      `SELECT id FROM ${this.names.table}
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
+       ORDER BY COALESCE(scheduled_at, created_at), id LIMIT $1`,
+      [limit],
+    );
+    return rows.map((row: { id: string }) => String(row.id));
+  }
+
+  async attemptCountRun(id: string): Promise<Attempt | null> {
+    const { rows } = await this.pool.query(
+      `UPDATE ${this.names.table} SET num_attempts = num_attempts + 1, updated_at = now()
+       WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  async transaction<T>(fn: (tx: PgQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | boolean = false;
+    try {
+      await client.query('BEGIN');
+      try {
+        const result = await fn(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch((rollbackError: Error) => {
+          broken = rollbackError;
+        });
+        if (options.abandonOnError?.(error)) broken = true;
+        throw error;
+      }
+    } finally {
+      // A client whose rollback failed, or that a timed-out target may still use, is dropped, not reused.
+      client.release(broken);
+    }
+  }
+
+  async attemptLock(tx: PgQueryable, id: string): Promise<AttemptWithDue | null> {
+    const { rows } = await tx.query(`SELECT ${COLUMNS}, ${IS_DUE} FROM ${this.names.table} WHERE id = $1 FOR UPDATE`, [
+      id,
+    ]);
+    return rows[0] ? { attempt: toAttempt(rows[0]), due: rows[0].due } : null;
+  }
+
+  async attemptMarkSucceeded(tx: PgQueryable, id: string): Promise<Attempt> {
+    const { rows } = await tx.query(
+      `UPDATE ${this.names.table} SET status = 'succeeded', completed_at = now(), updated_at = now(),
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return toAttempt(rows[0]);
+  }
+
+  async attemptComplete(tx: PgQueryable, id: string, status: 'failed' | 'expired'): Promise<Attempt> {
+    const { rows } = await tx.query(
+      `UPDATE ${this.names.table} SET status = $2, completed_at = now(), updated_at = now(),
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id, status],
+    );
+    return toAttempt(rows[0]);
+  }
+
+  async attemptRequeue(tx: PgQueryable, id: string): Promise<Attempt> {
+    const { rows } = await tx.query(
+      `UPDATE ${this.names.table} SET status = 'pending', scheduled_at = now(), completed_at = NULL,
+         updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = $1 RETURNING ${COLUMNS}`,
+      [id],
+    );
+    return toAttempt(rows[0]);
+  }
+
+  async attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
+    const { rows } = await this.pool.query(
+      `UPDATE ${this.names.table} SET
+         last_error = $2,
+         updated_at = now(),
+         lease_owner = NULL,
+         lease_expires_at = NULL,
+         status = CASE WHEN $3::double precision IS NULL THEN 'failed' ELSE status END,
+         completed_at = CASE WHEN $3::double precision IS NULL THEN now() ELSE completed_at END,
+         scheduled_at = CASE WHEN $3::double precision IS NULL THEN scheduled_at
+                             ELSE now() + $3::double precision * interval '1 millisecond' END
+       WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      [id, failure.lastError, failure.retryInMs],
+    );
+    return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  async close(): Promise<void> {
+    // The pool is the application's: it closes it.
+  }
+}

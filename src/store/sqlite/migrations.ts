@@ -1,0 +1,42 @@
+export interface SqliteNames {
+  /** `"table"`, validated and quoted. */
+  readonly table: string;
+  index(suffix: string): string;
+}
+
+export interface SqliteMigration {
+  readonly version: number;
+  readonly name: string;
+  sql(names: SqliteNames): string;
+}
+
+/** Numbered and immutable: once released, a migration never changes; a change is a new one. Times are epoch ms. */
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  {
+    version: 1,
+    name: 'create attempts table',
+    sql: ({ table, index }) => `
+      CREATE TABLE ${table} (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        idempotence_token TEXT,
+        status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending', 'succeeded', 'failed', 'expired')),
+        target TEXT NOT NULL,
+        method_name TEXT NOT NULL,
+        method_args TEXT NOT NULL,
+        encryptor TEXT NOT NULL,
+        num_attempts INTEGER NOT NULL DEFAULT 0,
+        scheduled_at INTEGER,
+        completed_at INTEGER,
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_expires_at INTEGER
+      );
+      CREATE UNIQUE INDEX ${index('idempotence_key')} ON ${table} (target, method_name, idempotence_token)
+        WHERE idempotence_token IS NOT NULL;
+      CREATE INDEX ${index('due_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id)
+        WHERE status = 'pending';
+    `,
+  },
+];

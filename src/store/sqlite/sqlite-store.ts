@@ -1,0 +1,395 @@
+import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import { derivedName, quoteIdentifier } from '../identifiers.js';
+import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { type SqliteNames, sqliteMigrations } from './migrations.js';
+
+/** The part of a better-sqlite3 statement the library uses. */
+export interface SqliteStatementLike {
+  run(...params: unknown[]): { changes: number };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+/** The part of a better-sqlite3 `Database` the library uses. */
+export interface SqliteDatabaseLike {
+  prepare(source: string): SqliteStatementLike;
+  exec(source: string): unknown;
+  pragma(source: string, options?: { simple?: boolean }): unknown;
+  close(): unknown;
+  readonly name: string;
+  readonly memory: boolean;
+  readonly inTransaction: boolean;
+}
+
+export interface SqliteStoreOptions {
+  /** Default: `async_task_attempts`. */
+  table?: string;
+  /** How long a connection of the library waits for another writer, in ms. Default: 5000. */
+  busyTimeoutMs?: number;
+}
+
+interface AttemptRow {
+  id: number | bigint;
+  idempotence_token: string | null;
+  status: AttemptStatus;
+  target: string;
+  method_name: string;
+  method_args: string;
+  encryptor: string;
+  num_attempts: number;
+  scheduled_at: number | null;
+  completed_at: number | null;
+  created_at: number;
+  updated_at: number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: number | null;
+}
+
+const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: String(row.id),
+    idempotenceToken: row.idempotence_token,
+    status: row.status,
+    target: row.target,
+    methodName: row.method_name,
+    methodArgs: row.method_args,
+    encryptor: row.encryptor,
+    numAttempts: row.num_attempts,
+    scheduledAt: toDate(row.scheduled_at),
+    completedAt: toDate(row.completed_at),
+    createdAt: new Date(row.created_at),
+    updatedAt: new Date(row.updated_at),
+    lastError: row.last_error,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: toDate(row.lease_expires_at),
+  };
+}
+
+const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+  scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function isBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED');
+}
+
+/**
+ * Waits for another writer without blocking the event loop: better-sqlite3's own busy timeout spins
+ * synchronously, which would starve a perform running in this same process and holding the lock.
+ */
+async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return fn();
+    } catch (error) {
+      if (!isBusy(error) || Date.now() >= deadline) throw error;
+      await sleep(delay);
+    }
+  }
+}
+
+/** Serializes async work on one connection: a SQLite connection holds at most one transaction. */
+class Mutex {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(fn: () => Promise<T> | T): Promise<T> {
+    const result = this.tail.then(fn);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+}
+
+/**
+ * SQLite store. The application's connection is used only for `enqueue` (inside its transaction).
+ * The library writes on a connection of its own to the same file, one transaction at a time
+ * (SQLite has one writer), and reads on another, so a long perform never blocks reads.
+ * An in-memory database has only one connection: everything shares it (fit for tests only).
+ */
+export class SqliteStore implements Store<SqliteDatabaseLike> {
+  readonly dialect = 'sqlite' as const;
+  readonly tableName: string;
+  private readonly names: SqliteNames;
+  private readonly migrationsTable: string;
+  private writer: SqliteDatabaseLike;
+  private readonly reader: SqliteDatabaseLike;
+  private readonly openConnection: (() => SqliteDatabaseLike) | null;
+  private readonly writeLock = new Mutex();
+  private readonly busyTimeoutMs: number;
+  private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
+
+  constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
+    const rawTable = options.table ?? 'async_task_attempts';
+    this.names = { table: quoteIdentifier(rawTable, 'table'), index: (suffix) => derivedName(rawTable, suffix) };
+    this.migrationsTable = derivedName(rawTable, 'migrations');
+    this.tableName = rawTable;
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+    if (appDatabase.memory) {
+      this.openConnection = null;
+      this.writer = appDatabase;
+      this.reader = appDatabase;
+    } else {
+      const Database = appDatabase.constructor as new (
+        filename: string,
+        options?: { timeout?: number },
+      ) => SqliteDatabaseLike;
+      // No synchronous busy wait on our connections: see whenNotBusy.
+      this.openConnection = () => new Database(appDatabase.name, { timeout: 0 });
+      this.writer = this.openConnection();
+      this.reader = this.openConnection();
+    }
+  }
+
+  private statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
+    let cache = this.statements.get(db);
+    if (!cache) {
+      cache = new Map();
+      this.statements.set(db, cache);
+    }
+    let statement = cache.get(sql);
+    if (!statement) {
+      statement = db.prepare(sql);
+      cache.set(sql, statement);
+    }
+    return statement;
+  }
+
+  private one(db: SqliteDatabaseLike, sql: string, ...params: unknown[]): Attempt | null {
+    const row = this.statement(db, sql).get(...params) as AttemptRow | undefined;
+    return row ? toAttempt(row) : null;
+  }
+
+  async migrate(): Promise<void> {
+    await this.writeLock.run(async () => {
+      const db = this.writer;
+      if (!db.memory) await whenNotBusy(() => db.pragma('journal_mode = WAL'), this.busyTimeoutMs);
+      // IMMEDIATE takes the write lock first: a second migrator waits, then sees the work done.
+      await whenNotBusy(() => db.exec('BEGIN IMMEDIATE'), this.busyTimeoutMs);
+      try {
+        db.exec(`CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
+          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+        const applied = new Set(
+          (db.prepare(`SELECT version FROM ${this.migrationsTable}`).all() as { version: number }[]).map(
+            (row) => row.version,
+          ),
+        );
+        for (const migration of sqliteMigrations) {
+          if (applied.has(migration.version)) continue;
+          db.exec(migration.sql(this.names));
+          db.prepare(`INSERT INTO ${this.migrationsTable} (version, name, applied_at) VALUES (?, ?, ?)`).run(
+            migration.version,
+            migration.name,
+            Date.now(),
+          );
+        }
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        throw error;
+      }
+    });
+  }
+
+  attemptInsertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
+    const now = Date.now();
+    const values = [
+      attempt.target,
+      attempt.methodName,
+      attempt.methodArgs,
+      attempt.encryptor,
+      attempt.idempotenceToken,
+      attempt.scheduledAt?.getTime() ?? null,
+      now,
+      now,
+    ];
+    const insert = `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    if (attempt.idempotenceToken === null) {
+      return { attempt: this.one(tx, `${insert} RETURNING ${COLUMNS}`, ...values) as Attempt, created: true };
+    }
+    const created = this.one(
+      tx,
+      `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
+       DO NOTHING RETURNING ${COLUMNS}`,
+      ...values,
+    );
+    if (created) return { attempt: created, created: true };
+    const existing = this.one(
+      tx,
+      `SELECT ${COLUMNS} FROM ${this.names.table} WHERE target = ? AND method_name = ? AND idempotence_token = ?`,
+      attempt.target,
+      attempt.methodName,
+      attempt.idempotenceToken,
+    );
+    return { attempt: existing as Attempt, created: false };
+  }
+
+  async attemptInsert(tx: SqliteDatabaseLike, attempt: NewAttempt): Promise<InsertResult> {
+    return this.attemptInsertSync(tx, attempt);
+  }
+
+  async attemptFind(id: string): Promise<Attempt | null> {
+    return this.one(this.reader, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+  }
+
+  async attemptFindWithDue(id: string): Promise<AttemptWithDue | null> {
+    const attempt = await this.attemptFind(id);
+    return attempt ? { attempt, due: isDue(attempt) } : null;
+  }
+
+  async attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]> {
+    const where: string[] = [];
+    const values: unknown[] = [];
+    if (options.status !== undefined) where.push('status = ?') && values.push(options.status);
+    if (options.target !== undefined) where.push('target = ?') && values.push(options.target);
+    if (options.method !== undefined) where.push('method_name = ?') && values.push(options.method);
+    if (options.idempotenceToken !== undefined)
+      where.push('idempotence_token = ?') && values.push(options.idempotenceToken);
+    if (options.cursor !== undefined) where.push('id < ?') && values.push(BigInt(options.cursor));
+    const rows = this.statement(
+      this.reader,
+      `SELECT ${COLUMNS} FROM ${this.names.table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY id DESC LIMIT ?`,
+    ).all(...values, options.limit) as AttemptRow[];
+    return rows.map(toAttempt);
+  }
+
+  async attemptListDueIds(limit: number): Promise<string[]> {
+    const rows = this.statement(
+      this.reader,
+      `SELECT id FROM ${this.names.table}
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= ?
+       ORDER BY COALESCE(scheduled_at, created_at), id LIMIT ?`,
+    ).all(Date.now(), limit) as { id: number }[];
+    return rows.map((row) => String(row.id));
+  }
+
+  attemptCountRun(id: string): Promise<Attempt | null> {
+    return this.writeLock.run(() =>
+      this.write(() =>
+        this.one(
+          this.writer,
+          `UPDATE ${this.names.table} SET num_attempts = num_attempts + 1, updated_at = ?
+         WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+          Date.now(),
+          BigInt(id),
+        ),
+      ),
+    );
+  }
+
+  private write<T>(fn: () => T): Promise<T> {
+    return whenNotBusy(fn, this.busyTimeoutMs);
+  }
+
+  transaction<T>(fn: (tx: SqliteDatabaseLike) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    return this.writeLock.run(async () => {
+      const db = this.writer;
+      await this.write(() => db.exec('BEGIN IMMEDIATE'));
+      try {
+        const result = await fn(db);
+        db.exec('COMMIT');
+        return result;
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        if (options.abandonOnError?.(error) && this.openConnection) {
+          // Whoever still holds the old connection gets "connection is not open" instead of writing here.
+          this.statements.delete(db);
+          db.close();
+          this.writer = this.openConnection();
+        }
+        throw error;
+      }
+    });
+  }
+
+  async attemptLock(tx: SqliteDatabaseLike, id: string): Promise<AttemptWithDue | null> {
+    // BEGIN IMMEDIATE already holds the database's single write lock: no row lock is needed.
+    const attempt = this.one(tx, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+    return attempt ? { attempt, due: isDue(attempt) } : null;
+  }
+
+  async attemptMarkSucceeded(tx: SqliteDatabaseLike, id: string): Promise<Attempt> {
+    const now = Date.now();
+    return this.one(
+      tx,
+      `UPDATE ${this.names.table} SET status = 'succeeded', completed_at = ?, updated_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? RETURNING ${COLUMNS}`,
+      now,
+      now,
+      BigInt(id),
+    ) as Attempt;
+  }
+
+  async attemptComplete(tx: SqliteDatabaseLike, id: string, status: 'failed' | 'expired'): Promise<Attempt> {
+    const now = Date.now();
+    return this.one(
+      tx,
+      `UPDATE ${this.names.table} SET status = ?, completed_at = ?, updated_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? RETURNING ${COLUMNS}`,
+      status,
+      now,
+      now,
+      BigInt(id),
+    ) as Attempt;
+  }
+
+  async attemptRequeue(tx: SqliteDatabaseLike, id: string): Promise<Attempt> {
+    const now = Date.now();
+    return this.one(
+      tx,
+      `UPDATE ${this.names.table} SET status = 'pending', scheduled_at = ?, completed_at = NULL, updated_at = ?,
+         lease_owner = NULL, lease_expires_at = NULL
+       WHERE id = ? RETURNING ${COLUMNS}`,
+      now,
+      now,
+      BigInt(id),
+    ) as Attempt;
+  }
+
+  attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
+    return this.writeLock.run(() =>
+      this.write(() => {
+        const now = Date.now();
+        const failed = failure.retryInMs === null;
+        return this.one(
+          this.writer,
+          `UPDATE ${this.names.table} SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+           status = CASE WHEN ? THEN 'failed' ELSE status END,
+           completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
+           scheduled_at = CASE WHEN ? THEN scheduled_at ELSE ? END
+         WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+          failure.lastError,
+          now,
+          failed ? 1 : 0,
+          failed ? 1 : 0,
+          now,
+          failed ? 1 : 0,
+          now + (failure.retryInMs ?? 0),
+          BigInt(id),
+        );
+      }),
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.writeLock.run(() => {
+      if (this.writer !== this.reader) {
+        this.writer.close();
+        this.reader.close();
+      }
+    });
+  }
+}
+
+function isDue(attempt: Attempt): boolean {
+  return attempt.scheduledAt === null || attempt.scheduledAt.getTime() <= Date.now();
+}

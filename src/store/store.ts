@@ -1,0 +1,79 @@
+import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
+
+/** The row values `attemptInsert` writes; everything else takes its default. */
+export interface NewAttempt {
+  readonly target: string;
+  readonly methodName: string;
+  readonly methodArgs: string;
+  readonly encryptor: string;
+  readonly idempotenceToken: string | null;
+  readonly scheduledAt: Date | null;
+}
+
+export interface InsertResult {
+  readonly attempt: Attempt;
+  /** false when an attempt with the same (target, method, idempotence token) already existed. */
+  readonly created: boolean;
+}
+
+/** An attempt read for performing, with whether it is due by the database's clock. */
+export interface AttemptWithDue {
+  readonly attempt: Attempt;
+  readonly due: boolean;
+}
+
+export interface FailureRecord {
+  readonly lastError: string;
+  /** `null`: mark the attempt `failed` now; otherwise due again after this many ms. */
+  readonly retryInMs: number | null;
+}
+
+export interface TransactionOptions {
+  readonly abandonOnError?: (error: unknown) => boolean;
+}
+
+/**
+ * Internal: every database operation the library needs, one dialect per implementation.
+ * `Tx` is the kind of handle the application passes to `enqueue` and targets receive as `ctx.tx`.
+ * Operations that take a `tx` run inside it; the others run on the store's own connections,
+ * each committed on its own. This interface will change between versions.
+ */
+export interface Store<Tx> {
+  readonly dialect: 'postgres' | 'sqlite';
+  /** The table as the dialect writes it, for messages. */
+  readonly tableName: string;
+
+  /** Applies the missing numbered migrations; safe to run from many processes at once. */
+  migrate(): Promise<void>;
+
+  attemptInsert(tx: Tx, attempt: NewAttempt): Promise<InsertResult>;
+  /** The same, synchronously, for drivers whose transactions are synchronous (better-sqlite3). */
+  attemptInsertSync?(tx: Tx, attempt: NewAttempt): InsertResult;
+  attemptFind(id: string): Promise<Attempt | null>;
+  attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
+  /** Ids of due pending attempts, oldest due first. */
+  attemptListDueIds(limit: number): Promise<string[]>;
+  /** The attempt and whether it is due (no `scheduled_at`, or not in the future), without locking it. */
+  attemptFindWithDue(id: string): Promise<AttemptWithDue | null>;
+
+  /** Adds one to `num_attempts` of a pending attempt, committed on its own; `null` if it is not pending. */
+  attemptCountRun(id: string): Promise<Attempt | null>;
+  /**
+   * Runs `fn` in a new transaction on the store's own connection; commits when it resolves, rolls back
+   * when it throws. When `abandonOnError` says so, the connection is discarded rather than reused, so
+   * code still holding it (a timed-out target) cannot write into a later transaction.
+   */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Reads and locks the attempt inside `tx` until it ends. */
+  attemptLock(tx: Tx, id: string): Promise<AttemptWithDue | null>;
+  attemptMarkSucceeded(tx: Tx, id: string): Promise<Attempt>;
+  /** Moves a pending attempt to `failed` or `expired` inside `tx` (already locked). */
+  attemptComplete(tx: Tx, id: string, status: Extract<AttemptStatus, 'failed' | 'expired'>): Promise<Attempt>;
+  /** Moves a failed or expired attempt back to pending, due now, inside `tx` (already locked). */
+  attemptRequeue(tx: Tx, id: string): Promise<Attempt>;
+  /** Records a failed run of a pending attempt: `last_error`, and a new due time or `failed`. `null` if no longer pending. */
+  attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null>;
+
+  /** Releases the store's own connections (never the application's). */
+  close(): Promise<void>;
+}
