@@ -1,4 +1,5 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
+import type { WorkerStore } from './worker-store.js';
 
 /** The row values `attemptInsert` writes; everything else takes its default. */
 export interface NewAttempt {
@@ -76,4 +77,7 @@ export interface Store<Tx> {
 
   /** Releases the store's own connections (never the application's). */
   close(): Promise<void>;
+
+  /** The worker's operations on this database (see worker-store.ts), over the same `Tx`. */
+  workerStore?(): WorkerStore<any>;
 }
