@@ -1,4 +1,10 @@
-export { type AsyncTask, type AsyncTaskOptions, createAsyncTask, type DrainOptions } from './core/async-task.js';
+export {
+  type AsyncTask,
+  type AsyncTaskOptions,
+  createAsyncTask,
+  type DrainOptions,
+  type EnqueueManyOptions,
+} from './core/async-task.js';
 export { decodeArgs, encodeArgs } from './core/codec.js';
 export { type AesGcmEncryptorOptions, aesGcmEncryptor, type Encryptor, nullEncryptor } from './core/encryptors.js';
 export {

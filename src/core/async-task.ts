@@ -36,6 +36,13 @@ export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx> {
   logger?: Logger;
 }
 
+export interface EnqueueManyOptions {
+  /** Not performed before this time. Default: due at once. */
+  scheduledAt?: Date;
+  /** One per item (same length as the arguments), `undefined` for none. Default: none. */
+  idempotenceTokens?: readonly (string | undefined)[];
+}
+
 export interface DrainOptions {
   /** Stop after this many performs, as a guard against targets that keep enqueueing. Default: 10,000. */
   limit?: number;
@@ -56,6 +63,17 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx> {
     args: MethodArgs<Targets[T], M>,
     options?: EnqueueOptions,
   ): Promise<Attempt>;
+  /**
+   * Many attempts of one target method inside `tx`, in one statement where the dialect allows; returned
+   * in the order of `argsList`. Same guarantees as `enqueue`.
+   */
+  enqueueMany<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
+    tx: Tx,
+    target: T,
+    method: M,
+    argsList: readonly MethodArgs<Targets[T], M>[],
+    options?: EnqueueManyOptions,
+  ): Promise<Attempt[]>;
   /** `enqueue` for synchronous transactions (better-sqlite3's `db.transaction(() => …)`). */
   enqueueSync<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
     tx: Tx,
@@ -176,6 +194,34 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
         scheduledAt,
       });
       return attempt;
+    },
+
+    async enqueueMany(tx, target, method, argsList, manyOptions = {}) {
+      if (!Array.isArray(argsList)) throw new InvalidArgumentsError('enqueueMany: argsList must be an array');
+      const tokens = manyOptions.idempotenceTokens;
+      if (tokens !== undefined && (!Array.isArray(tokens) || tokens.length !== argsList.length)) {
+        throw new InvalidArgumentsError('enqueueMany: idempotenceTokens must have one entry per item');
+      }
+      const rows = [];
+      for (let index = 0; index < argsList.length; index++) {
+        const token = tokens?.[index];
+        const checked = prepare(target, method, {
+          ...(token === undefined ? {} : { idempotenceToken: token }),
+          ...(manyOptions.scheduledAt === undefined ? {} : { scheduledAt: manyOptions.scheduledAt }),
+        });
+        rows.push({
+          target,
+          methodName: method,
+          methodArgs: await sealer.seal(argsList[index]),
+          encryptor: sealer.encryptorName,
+          idempotenceToken: checked.token,
+          scheduledAt: checked.scheduledAt,
+        });
+      }
+      if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
+      const attempts: Attempt[] = [];
+      for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
+      return attempts;
     },
 
     enqueueSync(tx, target, method, args, enqueueOptions) {

@@ -50,6 +50,8 @@ export interface Store<Tx> {
   attemptInsert(tx: Tx, attempt: NewAttempt): Promise<InsertResult>;
   /** The same, synchronously, for drivers whose transactions are synchronous (better-sqlite3). */
   attemptInsertSync?(tx: Tx, attempt: NewAttempt): InsertResult;
+  /** Many at once inside `tx` (one statement where the dialect allows), results in input order. */
+  attemptInsertMany?(tx: Tx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
   attemptFind(id: string): Promise<Attempt | null>;
   attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
   /** Ids of due pending attempts, oldest due first. */

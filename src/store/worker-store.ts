@@ -35,6 +35,12 @@ export interface PruneOptions {
   readonly limit: number;
 }
 
+export interface AttemptScope<Tx> {
+  readonly tx: Tx;
+  /** Undoes the writes made through `tx` since the scope began. */
+  rollback(): Promise<void>;
+}
+
 /** Wakes a worker when attempts may have become due; `close` stops listening. */
 export interface WakeSubscription {
   close(): Promise<void>;
@@ -58,12 +64,12 @@ export interface WorkerStore<Tx> {
 
   /** Inside `tx`: locks the claimed attempts still pending and held by this claim; returns those, ordered by id. */
   attemptLockClaims(tx: Tx, owner: string, claims: readonly ClaimRef[]): Promise<Attempt[]>;
-  /** Inside `tx`: starts the savepoint that one attempt's writes live in. */
-  savepointStart(tx: Tx): Promise<void>;
-  /** Inside `tx`: keeps the current savepoint's writes and starts the next one, in one round trip. */
-  savepointNext(tx: Tx): Promise<void>;
-  /** Inside `tx`: undoes the writes since the current savepoint (which stays open). */
-  savepointRollback(tx: Tx): Promise<void>;
+  /**
+   * Inside `tx`: the scope of one attempt's writes. Its `tx` is what the target gets as `ctx.tx`; the
+   * attempt's savepoint is opened on its first statement (no round trip for a target that writes nothing
+   * through it), so a failure can undo only that attempt's writes.
+   */
+  attemptScope(tx: Tx): AttemptScope<Tx>;
 
   /**
    * Marks the claims succeeded where `owner` still holds them; returns the ids written. With `tx`, inside it

@@ -51,14 +51,12 @@ export class TransactionalRunner<Tx> {
               context.events.emit('attempt:lost', { attemptId: attempt.id });
             }
           }
-          await store.savepointStart(tx);
           for (let index = 0; index < locked.length; index++) {
             const attempt = locked[index] as Attempt;
             if (context.stopping()) {
               skipped = locked.slice(index);
               break;
             }
-            if (index > 0) await store.savepointNext(tx);
             ran.push(await this.perform(tx, attempt));
           }
           const succeeded = ran.filter((item) => !item.failure).map((item) => claimRef(item.attempt));
@@ -88,6 +86,7 @@ export class TransactionalRunner<Tx> {
     const started = performance.now();
     const trace = context.telemetry.startAttempt(attempt, 'transactional');
     const abort = new AttemptAbort(context.options.timeoutMs);
+    const scope = context.store.attemptScope(tx);
     const untrack = context.track(abort);
     context.events.emit('attempt:start', { attempt });
     try {
@@ -95,7 +94,7 @@ export class TransactionalRunner<Tx> {
       const method = resolveMethod(context.deps.targets, attempt.target, attempt.methodName);
       const { signal } = abort;
       await abortable(
-        Promise.resolve().then(() => method(args, { tx, attempt, signal })),
+        Promise.resolve().then(() => method(args, { tx: scope.tx, attempt, signal })),
         signal,
       );
       const durationMs = performance.now() - started;
@@ -105,7 +104,7 @@ export class TransactionalRunner<Tx> {
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
       if (abort.signal.aborted) throw new AbandonGroup(attempt, error);
-      await context.store.savepointRollback(tx);
+      await scope.rollback();
       const updated = await context.store.attemptRecordClaimFailure(
         tx,
         context.owner,

@@ -314,9 +314,8 @@ class AttemptWorker<Tx> implements Worker {
         const attempt = this.queue.shift() as Attempt;
         this.startSlot(1, () => (this.leased as LeasedRunner<Tx>).run(attempt));
       } else {
-        const free = concurrency - this.slotsBusy;
-        const size = Math.min(this.perSlot(), Math.max(1, Math.ceil(this.queue.length / free)));
-        const group = this.queue.splice(0, size);
+        // As many as a slot's share of time allows: fewer, larger transactions mean fewer commits.
+        const group = this.queue.splice(0, this.perSlot());
         // A group's rows get locked by its transaction: the heartbeat leaves them alone (no lock waits).
         for (const attempt of group) this.renewing.delete(attempt.id);
         this.startSlot(group.length, () => (this.transactional as TransactionalRunner<Tx>).run(group));

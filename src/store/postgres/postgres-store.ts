@@ -1,6 +1,7 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { insertMany } from './insert-many.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
@@ -151,6 +152,12 @@ export class PostgresStore implements Store<PgQueryable> {
       [attempt.target, attempt.methodName, attempt.idempotenceToken],
     );
     return { attempt: toAttempt(existing.rows[0]), created: false };
+  }
+
+  async attemptInsertMany(tx: PgQueryable, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
+    const results = await insertMany(this.names, tx, attempts);
+    if (results.some((result) => result.created)) this.worker.attemptsInserted();
+    return results;
   }
 
   async attemptFind(id: string): Promise<Attempt | null> {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Attempt } from '../../core/types.js';
 import type {
+  AttemptScope,
   ClaimFailure,
   ClaimOptions,
   ClaimRef,
@@ -139,17 +140,30 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     return rows.map((row: AttemptRow) => toAttempt(row));
   }
 
-  async savepointStart(tx: PgQueryable): Promise<void> {
-    await tx.query('SAVEPOINT async_task_attempt');
-  }
-
-  async savepointNext(tx: PgQueryable): Promise<void> {
-    // No parameters: node-postgres sends this as one simple query, two statements, one round trip.
-    await tx.query('RELEASE SAVEPOINT async_task_attempt; SAVEPOINT async_task_attempt');
-  }
-
-  async savepointRollback(tx: PgQueryable): Promise<void> {
-    await tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
+  attemptScope(tx: PgQueryable): AttemptScope<PgQueryable> {
+    let opened = false;
+    const query = (...args: Parameters<PgQueryable['query']>) => {
+      if (!opened) {
+        opened = true;
+        // node-postgres runs a client's queries in order: the savepoint is in place before this query.
+        // If it fails, the transaction is aborted and the target's query reports that.
+        tx.query('SAVEPOINT async_task_attempt').catch(() => {});
+      }
+      return tx.query(...args);
+    };
+    const scoped = new Proxy(tx, {
+      get(target, property) {
+        if (property === 'query') return query;
+        const value = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    return {
+      tx: scoped,
+      rollback: async () => {
+        if (opened) await tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
+      },
+    };
   }
 
   async attemptMarkSucceededClaims(tx: PgQueryable | null, owner: string, claims: readonly ClaimRef[]) {

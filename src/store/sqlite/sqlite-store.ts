@@ -240,6 +240,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     return { attempt: existing as Attempt, created: false };
   }
 
+  async attemptInsertMany(tx: SqliteDatabaseLike, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
+    return attempts.map((attempt) => this.attemptInsertSync(tx, attempt));
+  }
+
   async attemptInsert(tx: SqliteDatabaseLike, attempt: NewAttempt): Promise<InsertResult> {
     return this.attemptInsertSync(tx, attempt);
   }

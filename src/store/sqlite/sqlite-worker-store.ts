@@ -1,5 +1,6 @@
 import type { Attempt } from '../../core/types.js';
 import type {
+  AttemptScope,
   ClaimFailure,
   ClaimOptions,
   ClaimRef,
@@ -129,16 +130,15 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
     return rows.map(toAttempt);
   }
 
-  async savepointStart(tx: SqliteDatabaseLike): Promise<void> {
+  attemptScope(tx: SqliteDatabaseLike): AttemptScope<SqliteDatabaseLike> {
+    // In-process and cheap: opened at once. Left open on success; the commit releases them all.
     tx.exec('SAVEPOINT async_task_attempt');
-  }
-
-  async savepointNext(tx: SqliteDatabaseLike): Promise<void> {
-    tx.exec('RELEASE SAVEPOINT async_task_attempt; SAVEPOINT async_task_attempt');
-  }
-
-  async savepointRollback(tx: SqliteDatabaseLike): Promise<void> {
-    tx.exec('ROLLBACK TO SAVEPOINT async_task_attempt');
+    return {
+      tx,
+      rollback: async () => {
+        tx.exec('ROLLBACK TO SAVEPOINT async_task_attempt');
+      },
+    };
   }
 
   async attemptMarkSucceededClaims(
