@@ -4,6 +4,8 @@ import { AttemptAbort, abortable } from './abort.js';
 import { LeaseLostError } from './errors.js';
 import { claimRef, failureRecord, noTransaction, type RunContext, reportFailure } from './run-context.js';
 
+const MAX_FLUSHES = 2;
+
 interface Finished {
   readonly attempt: Attempt;
   readonly durationMs: number;
@@ -17,9 +19,12 @@ interface Finished {
  */
 export class LeasedRunner<Tx> {
   private readonly finished: Finished[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Outcome writes in flight: two, so one slow commit does not hold back the next batch. */
+  private readonly flushes = new Set<Promise<void>>();
   private readonly aborts = new Map<string, AttemptAbort>();
   private readonly tx = noTransaction<Tx>();
+  /** Finished attempts whose outcome is not written yet: the worker claims less while they pile up. */
+  awaitingWrite = 0;
 
   constructor(private readonly context: RunContext<Tx>) {}
 
@@ -47,7 +52,11 @@ export class LeasedRunner<Tx> {
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
       this.finished.push({ attempt, durationMs, end: (outcome) => trace.end(outcome) });
-      this.flushing ??= this.flush();
+      this.awaitingWrite++;
+      if (this.flushes.size < MAX_FLUSHES) {
+        const flush: Promise<void> = this.flush().finally(() => this.flushes.delete(flush));
+        this.flushes.add(flush);
+      }
     } catch (error) {
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
@@ -96,45 +105,49 @@ export class LeasedRunner<Tx> {
 
   private async flush(): Promise<void> {
     const { context } = this;
-    try {
-      while (this.finished.length > 0) {
-        const batch = this.finished.splice(0, 1000);
-        let written: Set<string>;
-        try {
-          written = new Set(
-            await context.store.attemptMarkSucceededClaims(
-              null,
-              context.owner,
-              batch.map((f) => claimRef(f.attempt)),
-            ),
-          );
-        } catch (error) {
-          // Not written: the leases lapse and these attempts run again (the leased mode is at-least-once).
-          context.events.emit('error', { error, during: 'recording succeeded attempts' });
-          for (const item of batch) {
-            item.end('lost');
-            context.forget(item.attempt.id);
-          }
-          continue;
-        }
+    // Let the attempts finishing in this same turn join the batch.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.finished.length > 0) {
+      const batch = this.finished.splice(0, 500);
+      const settled = () => {
+        this.awaitingWrite -= batch.length;
+        context.capacityFreed();
+      };
+      let written: Set<string>;
+      try {
+        written = new Set(
+          await context.store.attemptMarkSucceededClaims(
+            null,
+            context.owner,
+            batch.map((f) => claimRef(f.attempt)),
+          ),
+        );
+      } catch (error) {
+        // Not written: the leases lapse and these attempts run again (the leased mode is at-least-once).
+        context.events.emit('error', { error, during: 'recording succeeded attempts' });
         for (const item of batch) {
+          item.end('lost');
           context.forget(item.attempt.id);
-          if (written.has(item.attempt.id)) {
-            item.end('succeeded');
-            context.events.emit('attempt:succeeded', { attempt: item.attempt, durationMs: item.durationMs });
-          } else {
-            item.end('lost');
-            context.events.emit('attempt:lost', { attemptId: item.attempt.id });
-          }
+        }
+        settled();
+        continue;
+      }
+      settled();
+      for (const item of batch) {
+        context.forget(item.attempt.id);
+        if (written.has(item.attempt.id)) {
+          item.end('succeeded');
+          context.events.emit('attempt:succeeded', { attempt: item.attempt, durationMs: item.durationMs });
+        } else {
+          item.end('lost');
+          context.events.emit('attempt:lost', { attemptId: item.attempt.id });
         }
       }
-    } finally {
-      this.flushing = null;
     }
   }
 
   /** Resolves once every finished attempt's outcome is written. */
   async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+    while (this.flushes.size > 0) await Promise.all(this.flushes);
   }
 }

@@ -22,6 +22,8 @@ export interface RunContext<Tx> {
   track(abort: AttemptAbort): () => void;
   /** Feeds the running average of target durations that sizes claims and transactions. */
   observeDuration(ms: number): void;
+  /** Room was made (outcomes written): the claim loop may claim again. */
+  capacityFreed(): void;
   /** The claim is settled (outcome written, released or lost): stop renewing its lease. */
   forget(id: string): void;
 }

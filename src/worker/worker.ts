@@ -188,6 +188,7 @@ class AttemptWorker<Tx> implements Worker {
         this.averageMs = this.averageMs * 0.8 + ms * 0.2;
       },
       forget: (id) => this.renewing.delete(id),
+      capacityFreed: () => this.kick(),
     };
   }
 
@@ -248,7 +249,8 @@ class AttemptWorker<Tx> implements Worker {
   private wanted(): number {
     const { concurrency, batchSize } = this.options;
     const prefetch = this.perSlot() > 1 ? Math.min(batchSize, concurrency * this.perSlot()) : 0;
-    const room = concurrency + prefetch - this.queue.length - this.inRunners;
+    const backlog = this.leased?.awaitingWrite ?? 0;
+    const room = concurrency + prefetch - this.queue.length - this.inRunners - backlog;
     const threshold = prefetch === 0 ? 1 : Math.ceil(Math.min(batchSize, prefetch) / 2);
     return room >= threshold ? Math.min(batchSize, room) : 0;
   }
