@@ -45,7 +45,10 @@ function ensureLibrarySymlinks(): void {
 
 export interface RunningPostgres {
   readonly url: string;
+  /** Stops the server and removes its data. */
   stop(): Promise<void>;
+  /** Stops the server (fast shutdown: open connections are cut) and starts it again on the same data and port. */
+  restart(): Promise<void>;
 }
 
 /** Starts a throwaway PostgreSQL in a temp folder on a free loopback port. */
@@ -61,7 +64,7 @@ export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
     user: 'postgres',
     password: 'postgres',
     authMethod: 'password',
-    persistent: false,
+    persistent: true,
     createPostgresUser: isRoot,
     initdbFlags: ['--encoding=UTF8'],
     postgresFlags: [
@@ -81,6 +84,13 @@ export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
   await server.start();
   return {
     url: `postgres://postgres:postgres@127.0.0.1:${port}/postgres`,
-    stop: () => server.stop(),
+    async stop() {
+      await server.stop();
+      fs.rmSync(databaseDir, { recursive: true, force: true });
+    },
+    async restart() {
+      await server.stop();
+      await server.start();
+    },
   };
 }

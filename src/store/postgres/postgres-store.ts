@@ -14,6 +14,12 @@ export interface PgPoolClientLike extends PgQueryable {
   release(destroy?: boolean | Error): void;
 }
 
+/** node-postgres clients are event emitters; the library listens for a dead connection's 'error'. */
+interface ErrorEvents {
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** The part of a `pg.Pool` the library uses. */
 export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
@@ -214,6 +220,13 @@ export class PostgresStore implements Store<PgQueryable> {
   async transaction<T>(fn: (tx: PgQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     const client = await this.pool.connect();
     let broken: Error | boolean = false;
+    // A connection that dies between two queries (a server restart) emits 'error'; unheard, that would
+    // crash the process. Heard here, the transaction's next query fails instead and the client is dropped.
+    const onError = (error: Error) => {
+      broken = error;
+    };
+    const events = client as Partial<ErrorEvents>;
+    events.on?.('error', onError);
     try {
       await client.query('BEGIN');
       try {
@@ -228,6 +241,7 @@ export class PostgresStore implements Store<PgQueryable> {
         throw error;
       }
     } finally {
+      events.off?.('error', onError);
       // A client whose rollback failed, or that a timed-out target may still use, is dropped, not reused.
       client.release(broken);
     }

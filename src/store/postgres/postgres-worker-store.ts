@@ -17,6 +17,7 @@ import { type AttemptRow, COLUMNS, type PgPoolLike, type PgQueryable, toAttempt 
 interface PgListenClient extends PgQueryable {
   on(event: 'notification', listener: (message: { channel: string }) => void): unknown;
   on(event: 'error', listener: (error: Error) => void): unknown;
+  off(event: 'error', listener: (error: Error) => void): unknown;
   removeAllListeners(event?: string): unknown;
   release(destroy?: boolean | Error): void;
 }
@@ -215,9 +216,14 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   }
 
   async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const client = await this.store.pool.connect();
+    const client = (await this.store.pool.connect()) as unknown as PgListenClient;
     const key = `async-task:${name}:${this.store.tableName}`;
     let broken = false;
+    // A connection dying while held would emit 'error' (crashing an unheard process); its next query fails instead.
+    const onError = () => {
+      broken = true;
+    };
+    client.on('error', onError);
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
       if (!rows[0]?.locked) return undefined;
@@ -229,6 +235,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
         });
       }
     } finally {
+      client.off('error', onError);
       // A session lock that could not be released goes with its connection.
       client.release(broken);
     }
