@@ -84,6 +84,51 @@ forEachDialect('worker', (env) => {
     expect(failed?.lastError).toContain('ctx.tx is not available in the leased mode');
   });
 
+  it('retention prunes old succeeded attempts (one elected worker) and keeps failed ones', async () => {
+    const { db, make } = await env();
+    const asyncTask = await make({ retry: { maxAttempts: 1 } });
+    await db.inTransaction(async (tx) => {
+      await asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 1 });
+      await asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 2 });
+      await asyncTask.enqueue(tx, 'OrderClient', 'explode', { message: 'keep me' });
+    });
+    await asyncTask.drain();
+    await sleep(30);
+    const pruned: number[] = [];
+    const first = asyncTask.worker({ retention: { olderThanMs: 10, batchSize: 1 } });
+    const second = asyncTask.worker({ retention: { olderThanMs: 10, batchSize: 1 } });
+    workers.push(first, second);
+    for (const worker of [first, second]) worker.on('prune', ({ deleted }) => pruned.push(deleted));
+    await Promise.all([first.start(), second.start()]);
+    await until(async () => (await db.countAttempts()) === 1);
+    await Promise.all([first.stop(), second.stop()]);
+    expect(pruned.reduce((a, b) => a + b, 0)).toBe(2);
+    expect((await asyncTask.list()).attempts.map((attempt) => attempt.status)).toEqual(['failed']);
+  });
+
+  it('notify: false polls only, and still performs', async () => {
+    const { db, make, calls } = await env();
+    const asyncTask = await make();
+    const worker = asyncTask.worker({ notify: false, pollIntervalMs: 100 });
+    workers.push(worker);
+    await worker.start();
+    await db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'echo', { polled: true }));
+    await until(async () => calls.length === 1);
+    await worker.stop();
+    expect(calls[0]?.args).toEqual({ polled: true });
+  });
+
+  it('a worker starts once; stop() twice is safe', async () => {
+    const { make } = await env();
+    const asyncTask = await make();
+    const worker = asyncTask.worker();
+    workers.push(worker);
+    await worker.start();
+    await expect(worker.start()).rejects.toMatchObject({ code: 'INVALID_STATE' });
+    await Promise.all([worker.stop(), worker.stop()]);
+    expect(worker.state).toBe('stopped');
+  });
+
   it('rejects bad options with a clear error', async () => {
     const { make } = await env();
     const asyncTask = await make();
