@@ -34,8 +34,9 @@ function queryable(prisma: PrismaQueryable): PgQueryable {
   return {
     async query(text: string, values?: unknown[]) {
       const params = toPgParams(values);
-      // Statements that return nothing (the migrations) go through $executeRawUnsafe.
-      if (params.length === 0 && !/\bRETURNING\b|^\s*SELECT\b/i.test(text)) {
+      // Statements without parameters that read nothing (migrations: DDL, several statements at once) go
+      // through $executeRawUnsafe; everything else through $queryRawUnsafe, which returns the rows.
+      if (params.length === 0 && !/^\s*(SELECT|WITH)\b/i.test(text)) {
         const count = await prisma.$executeRawUnsafe(text);
         return pgResult([], count);
       }
