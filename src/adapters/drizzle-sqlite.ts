@@ -17,7 +17,7 @@ export interface DrizzleSqliteLike {
  * or, while performing, a Drizzle database on the library's connection inside its transaction.
  * Both are Drizzle SQLite databases of the same schema.
  */
-export type DrizzleSqliteTx<DB extends DrizzleSqliteLike> = Omit<DB, '$client' | 'transaction'>;
+export type DrizzleSqliteTx<DB extends DrizzleSqliteLike> = Omit<DB, '$client'>;
 
 /**
  * The SQLite driver over a Drizzle database from `drizzle-orm/better-sqlite3`. Its transactions
