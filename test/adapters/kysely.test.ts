@@ -1,4 +1,4 @@
-import { type Generated, Kysely, PostgresDialect, Transaction } from 'kysely';
+import { CamelCasePlugin, type Generated, Kysely, PostgresDialect, Transaction } from 'kysely';
 import pg from 'pg';
 import { kyselyDriver } from '../../src/adapters/kysely.js';
 import { adapterSuite } from './support/adapter-suite.js';
@@ -10,12 +10,14 @@ interface Database {
 
 const database = pgTestDatabase();
 
+// With CamelCasePlugin, as many applications use it: the library's own queries must not be renamed.
+
 adapterSuite(
-  'kysely (PostgreSQL)',
+  'kysely (PostgreSQL, with CamelCasePlugin)',
   async () => {
     const schema = await database.schema();
     const pool = new pg.Pool({ connectionString: schema.url, max: 5 });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), plugins: [new CamelCasePlugin()] });
     return {
       driver: () => kyselyDriver(db, { schema: schema.name }),
       inTransaction: (fn) => db.transaction().execute(async (trx) => fn(trx)),
