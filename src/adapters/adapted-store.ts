@@ -1,11 +1,11 @@
-import type { Store } from '../store/store.js';
+import type { Store, TransactionOptions } from '../store/store.js';
 
 /** How a client's transaction handle maps onto the handle a dialect's store runs its SQL on. */
 export interface TransactionBridge<Tx, Inner> {
   /** What the store's SQL runs on inside the client's transaction `tx` (the same connection). */
   inner(tx: Tx): Inner;
   /** Runs `fn` in a new transaction of the client: commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
 // The Store operations that take the caller's transaction as their first argument.
@@ -27,7 +27,9 @@ export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBr
   return new Proxy(inner, {
     get(target, key) {
       const value: unknown = Reflect.get(target, key, target);
-      if (key === 'transaction') return <T>(fn: (tx: Tx) => Promise<T>) => bridge.transaction(fn);
+      if (key === 'transaction') {
+        return <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
+      }
       if (typeof value !== 'function') return value;
       if (TX_OPERATIONS.has(key)) return (tx: Tx, ...rest: unknown[]) => value.call(target, bridge.inner(tx), ...rest);
       return value.bind(target);

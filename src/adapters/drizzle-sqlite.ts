@@ -36,11 +36,12 @@ export function drizzleSqliteDriver<DB extends DrizzleSqliteLike>(
   return adaptStore<DrizzleSqliteTx<DB>, SqliteDatabaseLike>(inner, {
     // A transaction of the application's database runs on its one connection.
     inner: (tx) => connections.get(tx) ?? db.$client,
-    transaction: (fn) =>
+    // On a timeout the store closes its connection: a late write through the wrapper then fails.
+    transaction: (fn, transactionOptions) =>
       inner.transaction((connection) => {
         const wrapped = drizzle({ client: connection as never, ...(schema ? { schema } : {}) });
         connections.set(wrapped, connection);
         return fn(wrapped as unknown as DrizzleSqliteTx<DB>);
-      }),
+      }, transactionOptions),
   });
 }

@@ -2,6 +2,7 @@ import { type SQL, sql } from 'drizzle-orm';
 import { type PgQueryable, PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.js';
 import type { Store } from '../store/store.js';
 import { adaptStore } from './adapted-store.js';
+import { withGuard } from './ended-guard.js';
 import { pgResult, toPgParams } from './pg-values.js';
 
 export type { PostgresStoreOptions } from '../store/postgres/postgres-store.js';
@@ -50,6 +51,7 @@ export function drizzleDriver<Tx extends DrizzlePgQueryable>(
   );
   return adaptStore<Tx, PgQueryable>(inner, {
     inner: queryable,
-    transaction: (fn) => db.transaction(fn),
+    // Drizzle would run a late query of a timed-out target on a released connection: refuse it.
+    transaction: (fn) => db.transaction((tx) => withGuard(tx, fn)),
   });
 }

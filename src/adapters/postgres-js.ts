@@ -1,6 +1,7 @@
 import { type PgQueryable, PostgresStore, type PostgresStoreOptions } from '../store/postgres/postgres-store.js';
 import type { Store } from '../store/store.js';
 import { adaptStore } from './adapted-store.js';
+import { withGuard } from './ended-guard.js';
 import { pgResult, toPgParams } from './pg-values.js';
 
 export type { PostgresStoreOptions } from '../store/postgres/postgres-store.js';
@@ -51,6 +52,7 @@ export function postgresJsDriver<Tx extends PostgresJsQueryable>(
   );
   return adaptStore<Tx, PgQueryable>(inner, {
     inner: queryable,
-    transaction: (fn) => sql.begin((tx) => fn(tx)),
+    // postgres.js would run a late query of a timed-out target outside the transaction: refuse it.
+    transaction: (fn) => sql.begin((tx) => withGuard(tx, fn)),
   });
 }

@@ -22,6 +22,8 @@ export interface AdapterSuiteOptions {
   sync?: boolean;
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /** The adapter contract: commit → attempt, rollback → none, idempotence, ctx.tx writes commit with success. */
 export function adapterSuite<Tx>(
   title: string,
@@ -42,6 +44,7 @@ export function adapterSuite<Tx>(
       const harness = await open();
       opened.push(harness);
       const seen: { args: unknown; ormHandle: boolean }[] = [];
+      const late = { writeRejected: false };
       const targets = {
         Orders: {
           async fulfill(args: { orderId: number }, ctx: PerformContext<Tx>) {
@@ -52,12 +55,21 @@ export function adapterSuite<Tx>(
             await harness.writeEffect(ctx.tx, `order-${args.orderId}`);
             throw new Error('target failed');
           },
+          // Ignores ctx.signal and writes after its timeout.
+          async late(args: { orderId: number }, ctx: PerformContext<Tx>) {
+            await sleep(300);
+            try {
+              await harness.writeEffect(ctx.tx, `order-${args.orderId}`);
+            } catch {
+              late.writeRejected = true;
+            }
+          },
         },
       };
       const asyncTask = createAsyncTask({ db: harness.driver(), targets, ...options });
       closers.push(() => asyncTask.close());
       await asyncTask.migrate();
-      type Method = 'fulfill' | 'explode';
+      type Method = 'fulfill' | 'explode' | 'late';
       const enqueue = (
         tx: Tx,
         method: Method,
@@ -67,7 +79,7 @@ export function adapterSuite<Tx>(
         suiteOptions.sync
           ? asyncTask.enqueueSync(tx, 'Orders', method, { orderId }, enqueueOptions)
           : asyncTask.enqueue(tx, 'Orders', method, { orderId }, enqueueOptions);
-      return { harness, asyncTask, seen, enqueue };
+      return { harness, asyncTask, seen, late, enqueue };
     };
 
     it('commit: the attempt exists, and perform hands the target the ORM transaction whose writes commit with succeeded', async () => {
@@ -137,6 +149,16 @@ export function adapterSuite<Tx>(
       expect(attempt.scheduledAt?.getTime()).toBe(scheduledAt.getTime());
       expect((await asyncTask.perform(attempt.id)).outcome).toBe('not-due');
       expect(await asyncTask.drain()).toMatchObject({ performed: 0 });
+    });
+
+    it('a target cut off at its timeout cannot write through ctx.tx after the rollback', async () => {
+      const { harness, asyncTask, late, enqueue } = await setup();
+      const attempt = await harness.inTransaction((tx) => enqueue(tx, 'late', 8));
+      const result = await asyncTask.perform(attempt.id, { timeoutMs: 50 });
+      expect(result.outcome).toBe('retrying');
+      await sleep(500);
+      expect(late.writeRejected).toBe(true);
+      expect(await harness.countEffects('order-8')).toBe(0);
     });
 
     it('expire, retry and drain run through the ORM’s transactions', async () => {
