@@ -1,7 +1,9 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -24,7 +26,7 @@ export interface PostgresStoreOptions {
   table?: string;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   id: string;
   idempotence_token: string | null;
   status: AttemptStatus;
@@ -43,7 +45,7 @@ interface AttemptRow {
   due?: boolean;
 }
 
-function toAttempt(row: AttemptRow): Attempt {
+export function toAttempt(row: AttemptRow): Attempt {
   return {
     id: String(row.id),
     idempotenceToken: row.idempotence_token,
@@ -63,7 +65,7 @@ function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
-const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
@@ -72,6 +74,7 @@ export class PostgresStore implements Store<PgQueryable> {
   readonly tableName: string;
   private readonly names: PostgresNames;
   private readonly migrationsTable: string;
+  private readonly dashboard: DashboardStore;
 
   constructor(
     private readonly pool: PgPoolLike,
@@ -84,6 +87,7 @@ export class PostgresStore implements Store<PgQueryable> {
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
+    this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
   async migrate(): Promise<void> {
@@ -264,6 +268,10 @@ export class PostgresStore implements Store<PgQueryable> {
       [id, failure.lastError, failure.retryInMs],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
   }
 
   async close(): Promise<void> {

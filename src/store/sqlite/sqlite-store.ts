@@ -1,7 +1,9 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
 export interface SqliteStatementLike {
@@ -28,7 +30,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   id: number | bigint;
   idempotence_token: string | null;
   status: AttemptStatus;
@@ -48,7 +50,7 @@ interface AttemptRow {
 
 const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
-function toAttempt(row: AttemptRow): Attempt {
+export function toAttempt(row: AttemptRow): Attempt {
   return {
     id: String(row.id),
     idempotenceToken: row.idempotence_token,
@@ -68,7 +70,7 @@ function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
-const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -122,6 +124,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   private readonly writeLock = new Mutex();
   private readonly busyTimeoutMs: number;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
+  private readonly dashboard: DashboardStore;
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
     const rawTable = options.table ?? 'async_task_attempts';
@@ -143,6 +146,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.writer = this.openConnection();
       this.reader = this.openConnection();
     }
+    this.dashboard = new SqliteDashboardStore(() => this.reader, this.names);
   }
 
   private statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
@@ -378,6 +382,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         );
       }),
     );
+  }
+
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
   }
 
   async close(): Promise<void> {
