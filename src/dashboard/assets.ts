@@ -19,7 +19,8 @@ table { border-collapse:collapse; width:100%; background:var(--card); border:1px
 th, td { text-align:left; padding:.4rem .6rem; border-bottom:1px solid var(--line); vertical-align:top; }
 th { background:#f1f3f7; font-weight:600; white-space:nowrap; }
 td.num, th.num { text-align:right; font-variant-numeric:tabular-nums; }
-td.error { max-width:28rem; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; color:var(--failed); }
+td time { white-space:nowrap; }
+td.error { max-width:14rem; overflow:hidden; text-overflow:ellipsis; white-space:nowrap; color:var(--failed); }
 .status { display:inline-block; padding:0 .45rem; border-radius:999px; font-size:.8rem; font-weight:600; color:#fff; }
 .status-pending { background:var(--pending); } .status-succeeded { background:var(--succeeded); }
 .status-failed { background:var(--failed); } .status-expired { background:var(--expired); }
@@ -36,7 +37,7 @@ dl.fields { display:grid; grid-template-columns:max-content 1fr; gap:.35rem 1rem
 dl.fields dt { color:var(--muted); } dl.fields dd { margin:0; word-break:break-all; }
 pre { background:#0f172a; color:#e2e8f0; padding:.75rem; border-radius:6px; overflow:auto; white-space:pre-wrap; word-break:break-word; }
 .muted { color:var(--muted); }
-.chart { background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.5rem; }
+.chart { display:block; max-width:960px; height:auto; background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.5rem; }
 .legend span { margin-right:1rem; } .swatch { display:inline-block; width:.8rem; height:.8rem; border-radius:2px; vertical-align:middle; }
 .swatch-succeeded { background:var(--succeeded); } .swatch-failed { background:var(--failed); } .swatch-expired { background:var(--expired); }
 .pager { margin:.75rem 0; display:flex; gap:1rem; }

@@ -53,7 +53,7 @@ export function completionsChart(series: readonly MinuteTotals[]): SafeHtml {
   });
   const first = series[0]?.minute.toISOString().slice(11, 16) ?? '';
   const last = series.at(-1)?.minute.toISOString().slice(11, 16) ?? '';
-  return html`<svg class="chart" role="img" aria-label="Completions per minute over the last hour" viewBox="0 0 ${width} ${height}" width="100%" height="${height}" xmlns="http://www.w3.org/2000/svg">
+  return html`<svg class="chart" role="img" aria-label="Completions per minute over the last hour" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">
 <line x1="${left}" y1="${height - bottom}" x2="${width}" y2="${height - bottom}" stroke="#c7ccd6"></line>
 <line x1="${left}" y1="8" x2="${left}" y2="${height - bottom}" stroke="#c7ccd6"></line>
 <text x="${left - 6}" y="16" text-anchor="end" font-size="11" fill="#667085">${max}</text>
