@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { postgres } from '../src/drivers/postgres.js';
 import { createAsyncTask } from '../src/index.js';
-import type { AttemptFilter, DashboardStore } from '../src/store/dashboard-store.js';
+import { type AttemptFilter, type DashboardStore, dashboardQueriesOf } from '../src/store/dashboard-store.js';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -54,14 +54,21 @@ async function seed(pool: pg.Pool, schema: string) {
 
 type Query = [page: string, name: string, run: () => Promise<unknown>];
 
-function queries(store: DashboardStore, find: (id: string) => Promise<unknown>, cursor: string, someId: string): Query[] {
+function queries(
+  store: DashboardStore,
+  find: (id: string) => Promise<unknown>,
+  cursor: string,
+  someId: string,
+): Query[] {
   const hourAgo = new Date(Date.now() - 3_600_000);
   const created: AttemptFilter = { timeField: 'created' };
   const due: AttemptFilter = { timeField: 'due' };
-  const search = (filter: AttemptFilter, order: 'asc' | 'desc' = 'desc', extra = {}) => () =>
-    store.dashboardAttemptSearch({ ...filter, order, limit: 50, ...extra });
+  const search =
+    (filter: AttemptFilter, order: 'asc' | 'desc' = 'desc', extra = {}) =>
+    () =>
+      store.dashboardAttemptSearch({ ...filter, order, limit: 50, ...extra });
   return [
-    ['overview', 'counts by status', () => store.dashboardStatusCounts()],
+    ['overview', 'counts by status', () => store.dashboardStatusCounts(50_000)],
     ['overview', 'oldest due pending', () => store.dashboardOldestDueAt()],
     ['overview', 'completions, last hour', () => store.dashboardCompletions(hourAgo)],
     ['attempts', 'newest first', search(created)],
@@ -72,7 +79,11 @@ function queries(store: DashboardStore, find: (id: string) => Promise<unknown>, 
     ['attempts', 'status=succeeded by due, newest', search({ ...due, status: 'succeeded' })],
     ['attempts', 'by due, no filter', search(due, 'asc')],
     ['attempts', 'target+method', search({ ...created, target: 'Target3', method: 'method1' })],
-    ['attempts', 'target+method+status=failed', search({ ...created, target: 'Target3', method: 'method1', status: 'failed' })],
+    [
+      'attempts',
+      'target+method+status=failed',
+      search({ ...created, target: 'Target3', method: 'method1', status: 'failed' }),
+    ],
     ['attempts', 'idempotence token', search({ ...created, idempotenceToken: 'token-500000' })],
     [
       'attempts',
@@ -80,14 +91,20 @@ function queries(store: DashboardStore, find: (id: string) => Promise<unknown>, 
       search({ ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) }),
     ],
     ['attempt', 'find by id', () => find(someId)],
-    ['targets', 'per target.method stats', () => store.dashboardTargetStats()],
+    ['targets', 'last 24 hours (default)', () => store.dashboardTargetStats(new Date(Date.now() - 86_400_000))],
+    ['targets', 'last 7 days', () => store.dashboardTargetStats(new Date(Date.now() - 7 * 86_400_000))],
+    ['targets', 'all time (full scan)', () => store.dashboardTargetStats(null)],
     ['actions', 'count status=failed (confirm)', () => store.dashboardAttemptCount({ ...created, status: 'failed' })],
     [
       'actions',
       'count target+method pending',
       () => store.dashboardAttemptCount({ ...created, target: 'Target1', method: 'method2', status: 'pending' }),
     ],
-    ['actions', 'next 500 ids, status=failed', () => store.dashboardAttemptIds({ ...created, status: 'failed' }, null, 500)],
+    [
+      'actions',
+      'next 500 ids, status=failed',
+      () => store.dashboardAttemptIds({ ...created, status: 'failed' }, null, 500),
+    ],
   ];
 }
 
@@ -115,8 +132,10 @@ async function main() {
     await asyncTask.migrate();
     let started = performance.now();
     await seed(pool, schema);
-    console.log(`seeded ${ROWS.toLocaleString('en-US')} attempts in ${((performance.now() - started) / 1000).toFixed(1)} s`);
-    const dashboard = store.dashboardQueries!();
+    console.log(
+      `seeded ${ROWS.toLocaleString('en-US')} attempts in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const dashboard = dashboardQueriesOf(store)!;
     const first = await dashboard.dashboardAttemptSearch({ timeField: 'created', order: 'desc', limit: 50 });
     const someId = String(Math.floor(ROWS / 2));
     const list = queries(dashboard, (id) => asyncTask.find(id), first.nextCursor!, someId);
@@ -133,7 +152,9 @@ async function main() {
     for (const [page, name, run] of list) without[`${page}|${name}`] = await time(run);
 
     const { rows } = await pool.query('SELECT version()');
-    console.log(`\n${String(rows[0].version).split(' on ')[0]}, ${ROWS.toLocaleString('en-US')} attempts, ${RUNS} runs each\n`);
+    console.log(
+      `\n${String(rows[0].version).split(' on ')[0]}, ${ROWS.toLocaleString('en-US')} attempts, ${RUNS} runs each\n`,
+    );
     console.log('| page | query | with migration 4: median (max) ms | without: median (max) ms |');
     console.log('| --- | --- | ---: | ---: |');
     for (const [page, name] of list) {

@@ -1,5 +1,5 @@
 import { AsyncTaskError } from '../core/errors.js';
-import { type DashboardStore, isDashboardStore } from '../store/dashboard-store.js';
+import { type DashboardStore, dashboardQueriesOf } from '../store/dashboard-store.js';
 import { handleAction } from './actions.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
 import { accessFor } from './auth.js';
@@ -42,9 +42,8 @@ function plain(status: number, text: string, headers: Record<string, string> = {
 }
 
 function dashboardStoreOf(options: DashboardOptions): DashboardStore {
-  const store = options.asyncTask?.internals?.store as { dashboardQueries?: () => unknown } | undefined;
-  const queries = typeof store?.dashboardQueries === 'function' ? store.dashboardQueries() : undefined;
-  if (!queries || typeof queries !== 'object' || !isDashboardStore(queries)) {
+  const queries = dashboardQueriesOf(options.asyncTask.internals.store);
+  if (!queries) {
     throw new AsyncTaskError('INVALID_OPTIONS', 'createDashboard: this driver has no dashboard queries');
   }
   return queries;

@@ -4,7 +4,21 @@ import type { DashboardHandler } from './dashboard.js';
 const MAX_BODY_BYTES = 1024 * 1024;
 
 /** The part of Node's (and Express's) request the adapter reads. */
-type NodeRequest = http.IncomingMessage & { originalUrl?: string };
+type NodeRequest = http.IncomingMessage & { originalUrl?: string; body?: unknown };
+
+/** A body a framework's parser already read (`express.urlencoded()` mounted before the dashboard). */
+function parsedBody(request: NodeRequest): Buffer | undefined {
+  const { body } = request;
+  if (body === undefined || body === null) return undefined;
+  if (Buffer.isBuffer(body)) return body;
+  if (typeof body === 'string') return Buffer.from(body);
+  if (typeof body !== 'object') return undefined;
+  const form = new URLSearchParams();
+  for (const [name, value] of Object.entries(body as Record<string, unknown>)) {
+    for (const one of Array.isArray(value) ? value : [value]) form.append(name, String(one));
+  }
+  return Buffer.from(form.toString());
+}
 
 async function readBody(request: http.IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -24,7 +38,8 @@ function toRequest(request: NodeRequest, body: Buffer | undefined): Request {
   const url = new URL(request.originalUrl ?? request.url ?? '/', `${protocol}://${host}`);
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value === undefined) continue;
+    // The body is handed over whole (and may have been re-encoded), so its framing headers do not apply.
+    if (value === undefined || name === 'content-length' || name === 'transfer-encoding') continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
   return new Request(url, { method: request.method ?? 'GET', headers, ...(body && { body }) });
@@ -41,7 +56,8 @@ export function toNodeListener(
     void (async () => {
       try {
         const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
-        const response = await handler(toRequest(req, hasBody ? await readBody(req) : undefined));
+        const body = hasBody ? ((req.readableEnded ? parsedBody(req) : undefined) ?? (await readBody(req))) : undefined;
+        const response = await handler(toRequest(req, body));
         const headers: Record<string, string | string[]> = {};
         response.headers.forEach((value, name) => {
           if (name !== 'set-cookie') headers[name] = value;

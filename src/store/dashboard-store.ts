@@ -43,8 +43,14 @@ export interface TargetMethodStats {
   readonly target: string;
   readonly method: string;
   readonly counts: Readonly<Record<AttemptStatus, number>>;
-  /** `completed_at` of the newest `failed` attempt, if any. */
+  /** `completed_at` of the newest `failed` attempt counted, if any. */
   readonly lastFailureAt: Date | null;
+}
+
+export interface StatusCounts {
+  readonly counts: Record<AttemptStatus, number>;
+  /** Statuses whose count is an estimate. */
+  readonly estimated: readonly AttemptStatus[];
 }
 
 export interface DashboardStore {
@@ -54,13 +60,20 @@ export interface DashboardStore {
   dashboardAttemptCount(filter: AttemptFilter): Promise<number>;
   /** Ids of matching attempts above `afterId`, ascending, for actions on everything matching a filter. */
   dashboardAttemptIds(filter: AttemptFilter, afterId: string | null, limit: number): Promise<string[]>;
-  dashboardStatusCounts(): Promise<Record<AttemptStatus, number>>;
+  /**
+   * Attempts per status: exact up to `exactUpTo`, past it (where the dialect can) the planner's estimate,
+   * so the overview costs the same at a billion rows as at a thousand.
+   */
+  dashboardStatusCounts(exactUpTo: number): Promise<StatusCounts>;
   /** The earliest due time among pending attempts that are due now (how far behind the queue is). */
   dashboardOldestDueAt(): Promise<Date | null>;
   /** Completions per minute and status since `since`. */
   dashboardCompletions(since: Date): Promise<CompletionBucket[]>;
-  /** Per target and method: counts by status and the last failure. */
-  dashboardTargetStats(): Promise<TargetMethodStats[]>;
+  /**
+   * Per target and method: pending attempts now, and attempts completed since `since` by status, with the
+   * newest failure among them. `since: null` counts every attempt ever (a full scan on big tables).
+   */
+  dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]>;
 }
 
 export const emptyStatusCounts = (): Record<AttemptStatus, number> => ({
@@ -82,9 +95,12 @@ export function decodeSearchCursor(cursor: string): { key: string; id: string } 
   return match ? { key: match[1]!, id: match[2]! } : null;
 }
 
-/** True when a store implements the dashboard's operations. */
-export function isDashboardStore(store: object): store is DashboardStore {
-  return typeof (store as Partial<DashboardStore>).dashboardAttemptSearch === 'function';
+/** The dashboard's operations of a store (`dashboardQueries()` of each dialect's store), or `null`. */
+export function dashboardQueriesOf(store: unknown): DashboardStore | null {
+  const queries = (store as { dashboardQueries?: () => unknown } | null)?.dashboardQueries?.();
+  return queries && typeof (queries as Partial<DashboardStore>).dashboardAttemptSearch === 'function'
+    ? (queries as DashboardStore)
+    : null;
 }
 
 export interface TargetStatusRow {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { aesGcmEncryptor } from '../../src/index.js';
+import { dashboardQueriesOf } from '../../src/store/dashboard-store.js';
 import { forEachDialect } from '../support/suite.js';
 import { DashboardClient, rowIds } from './client.js';
 import { seed } from './seed.js';
@@ -25,6 +26,25 @@ forEachDialect('dashboard handler', (env) => {
     expect(page.text).toContain('data-testid="hour-failed">2<');
     expect(page.text).toContain('<svg class="chart"');
     expect((page.text.match(/<title>\d\d:\d\d UTC: /g) ?? []).length).toBe(60);
+  });
+
+  it('status counts: exact up to the cap; past it an estimate on PostgreSQL, still exact on SQLite', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    await seed(e, asyncTask);
+    const store = dashboardQueriesOf(asyncTask.internals.store)!;
+    expect(await store.dashboardStatusCounts(100)).toEqual({
+      counts: { pending: 3, succeeded: 4, failed: 2, expired: 0 },
+      estimated: [],
+    });
+    const capped = await store.dashboardStatusCounts(2);
+    expect(capped.counts.failed).toBe(2);
+    if (asyncTask.internals.store.dialect === 'postgres') {
+      expect([...capped.estimated].sort()).toEqual(['pending', 'succeeded']);
+      expect(capped.counts.succeeded).toBeGreaterThanOrEqual(3);
+    } else {
+      expect(capped).toEqual({ counts: { pending: 3, succeeded: 4, failed: 2, expired: 0 }, estimated: [] });
+    }
   });
 
   it('attempts: filters by status, target, method, idempotence token and due time', async () => {
@@ -110,21 +130,24 @@ forEachDialect('dashboard handler', (env) => {
     expect((await hidden.get('/attempts/999999')).status).toBe(404);
   });
 
-  it('targets: counts, failure rate and last failure per target.method', async () => {
+  it('targets: pending now, and per window the completions, failure rate and last failure per target.method', async () => {
     const e = await env();
     const asyncTask = await e.make(noRetry);
     await seed(e, asyncTask);
-    const page = await DashboardClient.over(createDashboard({ asyncTask })).get('/targets');
-    const row = (name: string) =>
-      [
-        ...(new RegExp(`${name}</a></td>([\\s\\S]*?)</tr>`).exec(page.text)?.[1] ?? '').matchAll(
-          /<td[^>]*>(.*?)<\/td>/g,
-        ),
-      ].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
-    expect(row('OrderClient.fulfill').slice(0, 6)).toEqual(['0', '4', '0', '0', '4', '0.0%']);
-    expect(row('OrderClient.explode').slice(0, 6)).toEqual(['0', '0', '2', '0', '2', '100.0%']);
-    expect(row('OrderClient.explode')[6]).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
-    expect(row('OrderClient.echo').slice(0, 6)).toEqual(['3', '0', '0', '0', '3', '—']);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    for (const window of ['', '?window=1h', '?window=all']) {
+      const page = await client.get(`/targets${window}`);
+      const row = (name: string) =>
+        [
+          ...(new RegExp(`${name}</a></td>([\\s\\S]*?)</tr>`).exec(page.text)?.[1] ?? '').matchAll(
+            /<td[^>]*>(.*?)<\/td>/g,
+          ),
+        ].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+      expect(row('OrderClient.fulfill').slice(0, 5), window).toEqual(['0', '4', '0', '0', '0.0%']);
+      expect(row('OrderClient.explode').slice(0, 5), window).toEqual(['0', '0', '2', '0', '100.0%']);
+      expect(row('OrderClient.explode')[5], window).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+      expect(row('OrderClient.echo').slice(0, 5), window).toEqual(['3', '0', '0', '0', '—']);
+    }
   });
 
   it('actions: retry one, a conflict comes back as a message, all matching after a count and a confirmation', async () => {
@@ -180,6 +203,21 @@ forEachDialect('dashboard handler', (env) => {
     await crossSite.get('/');
     expect((await crossSite.post('/actions', { op: 'retry:selected', id: ids.exploded[0]! })).status).toBe(403);
     expect((await asyncTask.find(ids.exploded[0]!))?.status).toBe('failed');
+  });
+
+  it('logs no arguments, decrypted or not', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const lines: unknown[] = [];
+    const record = (...args: unknown[]) => lines.push(args);
+    const logger = { debug: record, info: record, warn: record, error: record };
+    const client = DashboardClient.over(createDashboard({ asyncTask, showArgs: true, logger }));
+    expect((await client.get(`/attempts/${ids.due}`)).text).toContain('hunter2');
+    await client.post('/actions', { op: 'expire:selected', id: ids.due });
+    await client.post('/actions', { op: 'fail:selected', id: ids.due });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 
   it('read-only mode and the authorize hook: no buttons, actions answer 403', async () => {

@@ -50,6 +50,15 @@ const servers: Record<string, (handler: DashboardHandler) => Promise<string>> = 
     await new Promise((resolve) => server.once('listening', resolve));
     return origin(server);
   },
+  async 'express, after express.urlencoded()'(handler) {
+    const app = express();
+    app.use(express.urlencoded({ extended: false }));
+    app.use('/admin/tasks', toNodeListener(handler));
+    const server = app.listen(0, '127.0.0.1');
+    closers.push(closing(server));
+    await new Promise((resolve) => server.once('listening', resolve));
+    return origin(server);
+  },
   async fastify(handler) {
     const app = Fastify();
     const listener = toNodeListener(handler);

@@ -6,11 +6,13 @@ import { html, type SafeHtml } from '../html.js';
 import { layout } from '../layout.js';
 
 const HOUR = 3_600_000;
+/** Above this, a status's count on PostgreSQL is the planner's estimate, shown with ≈. */
+const EXACT_COUNTS_UP_TO = 50_000;
 
 export async function overviewPage(context: PageContext): Promise<SafeHtml> {
   const now = Date.now();
-  const [counts, oldestDueAt, completions] = await Promise.all([
-    context.store.dashboardStatusCounts(),
+  const [{ counts, estimated }, oldestDueAt, completions] = await Promise.all([
+    context.store.dashboardStatusCounts(EXACT_COUNTS_UP_TO),
     context.store.dashboardOldestDueAt(),
     context.store.dashboardCompletions(new Date(Math.floor(now / 60_000) * 60_000 - HOUR + 60_000)),
   ]);
@@ -20,7 +22,11 @@ export async function overviewPage(context: PageContext): Promise<SafeHtml> {
 <section class="cards" aria-label="Attempts by status">
 ${ATTEMPT_STATUSES.map(
   (status) => html`<a class="card" href="${context.href(`/attempts?status=${status}`)}" data-status="${status}">
-  <span class="n">${formatCount(counts[status])}</span><span class="label">${status}</span></a>`,
+  <span class="n">${
+    estimated.includes(status)
+      ? html`<abbr title="estimated from table statistics (more than ${formatCount(EXACT_COUNTS_UP_TO)})">≈ ${formatCount(counts[status])}</abbr>`
+      : formatCount(counts[status])
+  }</span><span class="label">${status}</span></a>`,
 )}
   <div class="card" data-testid="oldest-due">
     <span class="n">${oldestDueAt ? formatDuration(now - oldestDueAt.getTime()) : '—'}</span>

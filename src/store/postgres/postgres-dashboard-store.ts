@@ -1,4 +1,4 @@
-import type { AttemptStatus } from '../../core/types.js';
+import { ATTEMPT_STATUSES, type AttemptStatus } from '../../core/types.js';
 import {
   type AttemptFilter,
   type AttemptSearch,
@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
 import type { PostgresNames } from './migrations.js';
@@ -96,11 +97,27 @@ export class PostgresDashboardStore implements DashboardStore {
     return rows.map((row: { id: string }) => String(row.id));
   }
 
-  async dashboardStatusCounts(): Promise<Record<AttemptStatus, number>> {
-    const { rows } = await this.pool.query(`SELECT status, count(*) AS n FROM ${this.names.table} GROUP BY status`);
+  async dashboardStatusCounts(exactUpTo: number): Promise<StatusCounts> {
+    // Each count stops at the cap: a bounded range of the (status, created_at, id) index.
+    const { rows } = await this.pool.query(
+      `SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM ${this.names.table} WHERE status = s.status LIMIT $1) AS c) AS n
+       FROM unnest($2::text[]) AS s(status)`,
+      [exactUpTo + 1, ATTEMPT_STATUSES],
+    );
     const counts = emptyStatusCounts();
-    for (const row of rows as { status: AttemptStatus; n: string }[]) counts[row.status] = Number(row.n);
-    return counts;
+    const estimated: AttemptStatus[] = [];
+    for (const row of rows as { status: AttemptStatus; n: string }[]) {
+      counts[row.status] = Number(row.n);
+      if (counts[row.status] <= exactUpTo) continue;
+      // Past the cap, the planner's estimate (kept fresh by autovacuum's ANALYZE) is good enough to read.
+      const plan = await this.pool.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${this.names.table} WHERE status = $1`, [
+        row.status,
+      ]);
+      const planRows = Number(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+      counts[row.status] = Math.max(exactUpTo + 1, planRows);
+      estimated.push(row.status);
+    }
+    return { counts, estimated };
   }
 
   async dashboardOldestDueAt(): Promise<Date | null> {
@@ -127,12 +144,20 @@ export class PostgresDashboardStore implements DashboardStore {
     }));
   }
 
-  async dashboardTargetStats(): Promise<TargetMethodStats[]> {
-    const { rows } = await this.pool.query(
-      `SELECT target, method_name, status, count(*) AS n,
-         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at
-       FROM ${this.names.table} GROUP BY target, method_name, status ORDER BY target, method_name`,
-    );
+  async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
+    const grouped = `SELECT target, method_name, status, count(*) AS n,
+         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at FROM ${this.names.table}`;
+    const { rows } =
+      since === null
+        ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
+        : // Pending from the (status, …) index; the window from completed_idx alone (it includes the columns).
+          await this.pool.query(
+            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+             UNION ALL
+             ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
+             ORDER BY 1, 2`,
+            [since],
+          );
     return groupTargetRows(rows);
   }
 }

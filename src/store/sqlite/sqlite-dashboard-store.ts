@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type StatusCounts,
   type TargetMethodStats,
   type TargetStatusRow,
 } from '../dashboard-store.js';
@@ -88,13 +89,14 @@ export class SqliteDashboardStore implements DashboardStore {
     ]).map((row) => String(row.id));
   }
 
-  async dashboardStatusCounts(): Promise<Record<AttemptStatus, number>> {
+  /** Exact always: SQLite keeps no cheap estimate, and an embedded database stays small enough to count. */
+  async dashboardStatusCounts(_exactUpTo: number): Promise<StatusCounts> {
     const counts = emptyStatusCounts();
     const rows = this.all<{ status: AttemptStatus; n: number }>(
       `SELECT status, count(*) AS n FROM ${this.names.table} GROUP BY status`,
     );
     for (const row of rows) counts[row.status] = row.n;
-    return counts;
+    return { counts, estimated: [] };
   }
 
   async dashboardOldestDueAt(): Promise<Date | null> {
@@ -116,13 +118,19 @@ export class SqliteDashboardStore implements DashboardStore {
     ).map((row) => ({ minute: new Date(row.minute), status: row.status, count: row.n }));
   }
 
-  async dashboardTargetStats(): Promise<TargetMethodStats[]> {
+  async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
+    const grouped = `SELECT target, method_name, status, count(*) AS n,
+         max(CASE WHEN status = 'failed' THEN completed_at END) AS last_failure_at FROM ${this.names.table}`;
     return groupTargetRows(
-      this.all<TargetStatusRow>(
-        `SELECT target, method_name, status, count(*) AS n,
-           max(CASE WHEN status = 'failed' THEN completed_at END) AS last_failure_at
-         FROM ${this.names.table} GROUP BY target, method_name, status ORDER BY target, method_name`,
-      ),
+      since === null
+        ? this.all<TargetStatusRow>(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
+        : this.all<TargetStatusRow>(
+            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+             UNION ALL
+             ${grouped} WHERE completed_at >= ? GROUP BY target, method_name, status
+             ORDER BY 1, 2`,
+            [since.getTime()],
+          ),
     );
   }
 }
