@@ -1,7 +1,9 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -94,6 +96,7 @@ export class PostgresStore implements Store<PgQueryable> {
   readonly names: PostgresNames;
   private readonly migrationsTable: string;
   private readonly worker: PostgresWorkerStore;
+  private readonly dashboard: DashboardStore;
 
   constructor(
     /** @internal for the worker store */
@@ -108,6 +111,7 @@ export class PostgresStore implements Store<PgQueryable> {
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
     this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
+    this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
   async migrate(): Promise<void> {
@@ -298,6 +302,10 @@ export class PostgresStore implements Store<PgQueryable> {
       [id, failure.lastError, failure.retryInMs],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
   }
 
   async close(): Promise<void> {

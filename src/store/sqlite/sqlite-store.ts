@@ -1,7 +1,9 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
@@ -125,6 +127,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   readonly busyTimeoutMs: number;
   private readonly worker: SqliteWorkerStore;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
+  private readonly dashboard: DashboardStore;
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
     const rawTable = options.table ?? 'async_task_attempts';
@@ -147,6 +150,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.reader = this.openConnection();
     }
     this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
+    this.dashboard = new SqliteDashboardStore(() => this.reader, this.names);
   }
 
   statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
@@ -388,6 +392,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         );
       }),
     );
+  }
+
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
   }
 
   async close(): Promise<void> {
