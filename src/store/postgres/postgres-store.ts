@@ -1,7 +1,10 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
+import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { postgresAttemptStats } from './postgres-stats.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -67,7 +70,7 @@ const COLUMNS = `id, idempotence_token, status, target, method_name, method_args
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
-export class PostgresStore implements Store<PgQueryable> {
+export class PostgresStore implements Store<PgQueryable>, StatsStore {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
   private readonly names: PostgresNames;
@@ -91,10 +94,7 @@ export class PostgresStore implements Store<PgQueryable> {
       // One migrator at a time per table, across processes; released at commit.
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`async-task:migrate:${this.tableName}`]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
-      await tx.query(
-        `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
-           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
+      await tx.query(postgresMigrationsTableSql(this.migrationsTable));
       const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
       const applied = new Set(rows.map((row: { version: number }) => row.version));
       for (const migration of postgresMigrations) {
@@ -264,6 +264,10 @@ export class PostgresStore implements Store<PgQueryable> {
       [id, failure.lastError, failure.retryInMs],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  attemptStats(options: StatsOptions): Promise<AttemptStats> {
+    return postgresAttemptStats(this.pool, this.names.table, options);
   }
 
   async close(): Promise<void> {
