@@ -1,6 +1,12 @@
 export { type AsyncTask, type AsyncTaskOptions, createAsyncTask, type DrainOptions } from './core/async-task.js';
 export { decodeArgs, encodeArgs } from './core/codec.js';
-export { type AesGcmEncryptorOptions, aesGcmEncryptor, type Encryptor, nullEncryptor } from './core/encryptors.js';
+export {
+  type AesGcmEncryptorOptions,
+  aesGcmEncryptor,
+  type Encryptor,
+  nullEncryptor,
+  type SyncEncryptor,
+} from './core/encryptors.js';
 export {
   AsyncTaskError,
   type AsyncTaskErrorCode,
