@@ -50,3 +50,8 @@ export function postgresMigrationScript(options: PostgresScriptOptions = {}): st
   return statements;
 }
 
+/** Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
+export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVersion'> = {}): string[] {
+  const names = postgresNames(options.schema ?? 'public', options.table ?? 'async_task_attempts');
+  return [`DROP TABLE IF EXISTS ${names.table} CASCADE`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
+}

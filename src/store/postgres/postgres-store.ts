@@ -1,7 +1,7 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
+import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { postgresAttemptStats } from './postgres-stats.js';

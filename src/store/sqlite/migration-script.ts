@@ -44,3 +44,8 @@ export function sqliteMigrationScript(options: SqliteScriptOptions = {}): string
   return statements;
 }
 
+/** Undoes `sqliteMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
+export function sqliteDropScript(options: Omit<SqliteScriptOptions, 'afterVersion'> = {}): string[] {
+  const names = sqliteNames(options.table ?? 'async_task_attempts');
+  return [`DROP TABLE IF EXISTS ${names.table}`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
+}

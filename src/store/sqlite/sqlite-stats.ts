@@ -23,7 +23,11 @@ export function sqliteAttemptStats(db: SqliteDatabaseLike, table: string, option
          sum(status = 'succeeded') AS succeeded, sum(status = 'failed') AS failed
        FROM ${table} WHERE completed_at >= ? GROUP BY 1`,
     )
-    .all(nowMinuteMs - (options.windowMinutes - 1) * 60_000) as { minuteMs: number; succeeded: number; failed: number }[];
+    .all(nowMinuteMs - (options.windowMinutes - 1) * 60_000) as {
+    minuteMs: number;
+    succeeded: number;
+    failed: number;
+  }[];
   const byStatus: Record<AttemptStatus, number> = { pending: 0, succeeded: 0, failed: 0, expired: 0 };
   for (const row of counts) byStatus[row.status] = row.n;
   return {
