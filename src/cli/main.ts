@@ -18,7 +18,10 @@ async function main(argv: readonly string[]): Promise<number> {
     // commander has already printed its own one-line message (and the help hint).
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     process.stderr.write(`async-task: ${oneLine(error)}\n`);
-    if (verbose && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    if (verbose && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+      if (error.cause instanceof Error) process.stderr.write(`Caused by: ${error.cause.stack}\n`);
+    }
     else if (exitCodeOf(error) === EXIT.failure) process.stderr.write('(run with --verbose for the stack)\n');
     return exitCodeOf(error);
   }

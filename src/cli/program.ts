@@ -11,6 +11,7 @@ import { withExamples } from './help.js';
 /** Every command exits through the caller instead of process.exit, so errors get our codes and one line. */
 function throwInsteadOfExit(command: Command): void {
   command.exitOverride();
+  command.showHelpAfterError('(add --help for usage)');
   for (const sub of command.commands) throwInsteadOfExit(sub);
 }
 
