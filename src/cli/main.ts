@@ -21,8 +21,7 @@ async function main(argv: readonly string[]): Promise<number> {
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack}\n`);
       if (error.cause instanceof Error) process.stderr.write(`Caused by: ${error.cause.stack}\n`);
-    }
-    else if (exitCodeOf(error) === EXIT.failure) process.stderr.write('(run with --verbose for the stack)\n');
+    } else if (exitCodeOf(error) === EXIT.failure) process.stderr.write('(run with --verbose for the stack)\n');
     return exitCodeOf(error);
   }
 }
