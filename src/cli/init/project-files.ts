@@ -4,10 +4,13 @@ export const CONFIG_PATH = 'async-task.config.ts';
 export const TARGET_PATH = 'src/targets/greeter.ts';
 export const TEST_PATH = 'test/async-task.test.ts';
 
+/** A single-quoted TypeScript string literal. */
+const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
+
 function configFile(choices: InitChoices): PlannedFile {
   const extra = [
-    choices.schema ? `  schema: ${JSON.stringify(choices.schema)},\n` : '',
-    choices.table ? `  table: ${JSON.stringify(choices.table)},\n` : '',
+    choices.schema ? `  schema: ${quote(choices.schema)},\n` : '',
+    choices.table ? `  table: ${quote(choices.table)},\n` : '',
   ].join('');
   const urlNote = choices.dialect === 'sqlite' ? 'a file path, relative to this file' : 'a connection URL';
   return {
@@ -18,8 +21,8 @@ import { Greeter } from './src/targets/greeter.js';
 // Read by the \`async-task\` CLI: migrate, worker, attempts, stats. Docs: docs/cli.md of async-task.
 export default defineConfig({
   dialect: '${choices.dialect}',
-  // ${urlNote}; the DATABASE_URL environment variable overrides it, and --url overrides both.
-  url: ${JSON.stringify(choices.url)},
+  // ${urlNote}. DATABASE_URL overrides it; --url overrides both.
+  url: ${quote(choices.url)},
 ${extra}  // Only these objects' methods can ever be called by a worker.
   targets: { Greeter },
   // Flags of \`async-task worker\` override these.
