@@ -3,20 +3,13 @@ import type { TargetRegistry } from '../../core/registry.js';
 import type { RetryOptions } from '../../core/retry-policy.js';
 import type { Attempt, Logger } from '../../core/types.js';
 import type { Store } from '../../store/store.js';
+import type { WorkerOptions } from '../../worker/worker-options.js';
 
 export type ConfigDialect = 'postgres' | 'sqlite';
 
-/** What `async-task worker` passes to `asyncTask.worker(...)`; flags override each field. */
-export interface WorkerConfig {
-  /** Attempts performed at once. Default: the worker's own default. */
-  concurrency?: number;
-  /** `transactional` (the contract) or `leased` (long external calls). Default: `transactional`. */
-  mode?: 'transactional' | 'leased';
-  /** Attempts claimed per round trip. Default: the worker's own default. */
-  batchSize?: number;
-  /** How often to look for due attempts when no notification arrives. Default: the worker's own default. */
-  pollIntervalMs?: number;
-  /** How long `stop` waits for running attempts on SIGTERM/SIGINT. Default: 30000. */
+/** What `async-task worker` passes to `asyncTask.worker(...)` (see docs/worker.md); its flags override these. */
+export interface WorkerConfig extends WorkerOptions {
+  /** How long `stop` lets running attempts finish on SIGTERM/SIGINT before aborting them. Default: 30000. */
   shutdownTimeoutMs?: number;
 }
 
@@ -60,7 +53,7 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
   /** Default: the CLI's own logger on stderr (quiet unless `--verbose`). */
   logger?: Logger;
-  /** Default: the worker's own defaults. */
+  /** Default: the worker's own defaults (docs/worker.md). */
   worker?: WorkerConfig;
 }
 
