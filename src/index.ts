@@ -6,7 +6,13 @@ export {
   type EnqueueManyOptions,
 } from './core/async-task.js';
 export { decodeArgs, encodeArgs } from './core/codec.js';
-export { type AesGcmEncryptorOptions, aesGcmEncryptor, type Encryptor, nullEncryptor } from './core/encryptors.js';
+export {
+  type AesGcmEncryptorOptions,
+  aesGcmEncryptor,
+  type Encryptor,
+  nullEncryptor,
+  type SyncEncryptor,
+} from './core/encryptors.js';
 export {
   AsyncTaskError,
   type AsyncTaskErrorCode,

@@ -19,9 +19,9 @@ import {
   silentLogger,
 } from './types.js';
 
-export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx> {
+export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   /** The driver: `postgres(pool)` from `async-task/postgres`, `sqlite(database)` from `async-task/sqlite`. */
-  db: Store<Tx>;
+  db: Store<Tx, AppTx>;
   /** Name → object. Only these objects' methods can ever be called. */
   targets: Targets;
   /** Encrypts arguments at rest. Default: none (stored as JSON text). */
@@ -48,7 +48,7 @@ export interface DrainOptions {
   limit?: number;
 }
 
-export interface AsyncTask<Targets extends TargetRegistry, Tx> {
+export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   /** Creates or upgrades the attempts table. Idempotent; safe from many processes at once. */
   migrate(): Promise<void>;
   /**
@@ -57,7 +57,7 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx> {
    * returns the existing attempt and creates nothing.
    */
   enqueue<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: Tx,
+    tx: AppTx,
     target: T,
     method: M,
     args: MethodArgs<Targets[T], M>,
@@ -68,7 +68,7 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx> {
    * in the order of `argsList`. Same guarantees as `enqueue`.
    */
   enqueueMany<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: Tx,
+    tx: AppTx,
     target: T,
     method: M,
     argsList: readonly MethodArgs<Targets[T], M>[],
@@ -76,7 +76,7 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx> {
   ): Promise<Attempt[]>;
   /** `enqueue` for synchronous transactions (better-sqlite3's `db.transaction(() => …)`). */
   enqueueSync<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: Tx,
+    tx: AppTx,
     target: T,
     method: M,
     args: MethodArgs<Targets[T], M>,
@@ -105,7 +105,7 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx> {
   /** Closes the library's own connections (never the application's pool or database). */
   close(): Promise<void>;
   /** Internal, for the worker and tools of this package. */
-  readonly internals: PerformDeps<Tx>;
+  readonly internals: PerformDeps<Tx, AppTx>;
 }
 
 const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
@@ -131,9 +131,9 @@ function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: stri
 }
 
 /** Creates the library's entry point over one database driver and a registry of targets. */
-export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
-  options: AsyncTaskOptions<Targets, Tx>,
-): AsyncTask<Targets, Tx> {
+export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx = Tx>(
+  options: AsyncTaskOptions<Targets, Tx, AppTx>,
+): AsyncTask<Targets, Tx, AppTx> {
   if (!options || typeof options !== 'object') throw new InvalidOptionsError('createAsyncTask needs an options object');
   const { db: store, targets } = options;
   if (!store || typeof store.attemptInsert !== 'function') {
@@ -147,7 +147,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
     throw new InvalidOptionsError('onPerformError must be a function');
   }
   const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? []);
-  const deps: PerformDeps<Tx> = Object.freeze({
+  const deps: PerformDeps<Tx, AppTx> = Object.freeze({
     store,
     targets,
     sealer,
@@ -239,10 +239,10 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
       }).attempt;
     },
 
-    perform: (id, performOptions) => performAttempt(deps, normalizeId(id), performOptions),
-    expire: (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'expired')),
-    fail: (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'failed')),
-    retry: (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
+    perform: async (id, performOptions) => performAttempt<Tx, AppTx>(deps, normalizeId(id), performOptions),
+    expire: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'expired')),
+    fail: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'failed')),
+    retry: async (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
       const text = String(id);
@@ -276,7 +276,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
         for (const id of ids) {
           let result: PerformResult;
           try {
-            result = await performAttempt(deps, id);
+            result = await performAttempt<Tx, AppTx>(deps, id);
           } catch (error) {
             // Someone else completed it between listing and performing.
             if (error instanceof InvalidStateError || error instanceof AttemptNotFoundError) continue;
@@ -292,5 +292,5 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx>(
 
     worker: (workerOptions) => createWorker(deps, workerOptions),
     close: () => store.close(),
-  } satisfies AsyncTask<Targets, Tx>);
+  } satisfies AsyncTask<Targets, Tx, AppTx>);
 }

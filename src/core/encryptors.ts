@@ -8,8 +8,14 @@ export interface Encryptor {
   decrypt(ciphertext: string): string | Promise<string>;
 }
 
+/** An encryptor that answers at once; `enqueueSync` needs one. */
+export interface SyncEncryptor extends Encryptor {
+  encrypt(plaintext: string): string;
+  decrypt(ciphertext: string): string;
+}
+
 /** The default: stores arguments as they are (the gem's NullEncryptor). */
-export const nullEncryptor: Encryptor = Object.freeze({
+export const nullEncryptor: SyncEncryptor = Object.freeze({
   name: 'null',
   encrypt: (plaintext: string) => plaintext,
   decrypt: (ciphertext: string) => ciphertext,
@@ -41,7 +47,7 @@ function toKey(keyId: string, key: Uint8Array | string): Buffer {
  * AES-256-GCM with a random 96-bit nonce per row. Output: `v1.<keyId>.<base64(nonce | tag | ciphertext)>`,
  * so a row names the key that wrote it and key rotation never strands old rows.
  */
-export function aesGcmEncryptor(options: AesGcmEncryptorOptions): Encryptor {
+export function aesGcmEncryptor(options: AesGcmEncryptorOptions): SyncEncryptor {
   const keys = new Map<string, Buffer>();
   for (const [keyId, key] of Object.entries(options.keys ?? {})) {
     if (!KEY_ID_PATTERN.test(keyId)) {

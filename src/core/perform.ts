@@ -5,8 +5,9 @@ import { resolveMethod, type TargetRegistry } from './registry.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
 import type { Attempt, Logger, PerformResult } from './types.js';
 
-export interface PerformDeps<Tx> {
-  readonly store: Store<Tx>;
+// AppTx defaults to any: the worker never enqueues, so it works with any application handle.
+export interface PerformDeps<Tx, AppTx = any> {
+  readonly store: Store<Tx, AppTx>;
   readonly targets: TargetRegistry;
   readonly sealer: ArgsSealer;
   readonly retryPolicy: (target: string, method: string) => ResolvedRetryPolicy;
@@ -67,8 +68,8 @@ function linkSignals(options: PerformOptions): { signal: AbortSignal; dispose: (
 }
 
 /** The perform contract of DESIGN.md, steps 1–5. */
-export async function performAttempt<Tx>(
-  deps: PerformDeps<Tx>,
+export async function performAttempt<Tx, AppTx>(
+  deps: PerformDeps<Tx, AppTx>,
   id: string,
   options: PerformOptions = {},
 ): Promise<PerformResult> {
@@ -117,7 +118,11 @@ export async function performAttempt<Tx>(
 }
 
 /** 5. The transaction rolled back: keep the error, apply the retry policy, tell the hook. */
-async function recordFailure<Tx>(deps: PerformDeps<Tx>, counted: Attempt, error: unknown): Promise<PerformResult> {
+async function recordFailure<Tx, AppTx>(
+  deps: PerformDeps<Tx, AppTx>,
+  counted: Attempt,
+  error: unknown,
+): Promise<PerformResult> {
   const policy = deps.retryPolicy(counted.target, counted.methodName);
   const exhausted = counted.numAttempts >= policy.maxAttempts;
   const updated =

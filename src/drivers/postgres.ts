@@ -13,14 +13,25 @@ export type {
   PostgresStoreOptions,
 } from '../store/postgres/postgres-store.js';
 
-/** The database handle of the PostgreSQL driver: a `pg` client (or anything with `query(text, values)`). */
+/** What `enqueue` accepts on PostgreSQL: a `pg` client inside the application's transaction (anything with `query(text, values)`). */
 export type PostgresTx = PgQueryable;
+
+/** The client the pool hands out: what targets receive as `ctx.tx` (a `pg.PoolClient` for a `pg.Pool`). */
+export type PoolClientOf<Pool extends PgPoolLike> = Pool extends {
+  // pg.Pool's last `connect` overload takes a callback; overload inference sees only that one.
+  connect(callback: (error: any, client: infer Client, done: any) => void): void;
+}
+  ? NonNullable<Client>
+  : Awaited<ReturnType<Pool['connect']>>;
 
 /**
  * The PostgreSQL driver over a node-postgres `pg.Pool` (any object with `query` and `connect`).
  * `enqueue` takes a client of the application inside its transaction; targets receive a pooled
  * client inside the perform transaction as `ctx.tx`. The pool stays the application's to end.
  */
-export function postgres(pool: PgPoolLike, options: PostgresStoreOptions = {}): Store<PostgresTx> {
-  return new PostgresStore(pool, options);
+export function postgres<Pool extends PgPoolLike>(
+  pool: Pool,
+  options: PostgresStoreOptions = {},
+): Store<PoolClientOf<Pool>, PostgresTx> {
+  return new PostgresStore(pool, options) as unknown as Store<PoolClientOf<Pool>, PostgresTx>;
 }

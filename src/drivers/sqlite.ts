@@ -11,6 +11,10 @@ export type SqliteTx = SqliteDatabaseLike;
  * take the application's database inside its transaction; the library performs on connections of its
  * own to the same file, in WAL mode. Call `asyncTask.close()` to close those.
  */
-export function sqlite(database: SqliteDatabaseLike, options: SqliteStoreOptions = {}): Store<SqliteTx> {
-  return new SqliteStore(database, options);
+export function sqlite<Database extends SqliteDatabaseLike>(
+  database: Database,
+  options: SqliteStoreOptions = {},
+): Store<Database> {
+  // The library's own connections are opened with the same constructor, so they are `Database`s too.
+  return new SqliteStore(database, options) as unknown as Store<Database>;
 }

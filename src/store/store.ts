@@ -35,11 +35,12 @@ export interface TransactionOptions {
 
 /**
  * Internal: every database operation the library needs, one dialect per implementation.
- * `Tx` is the kind of handle the application passes to `enqueue` and targets receive as `ctx.tx`.
+ * `Tx` is the handle targets receive as `ctx.tx`; `AppTx` what the application passes to `enqueue`
+ * (the same kind of handle, possibly wider: any `pg` client, where `ctx.tx` is a pooled one).
  * Operations that take a `tx` run inside it; the others run on the store's own connections,
  * each committed on its own. This interface will change between versions.
  */
-export interface Store<Tx> {
+export interface Store<Tx, AppTx = Tx> {
   readonly dialect: 'postgres' | 'sqlite';
   /** The table as the dialect writes it, for messages. */
   readonly tableName: string;
@@ -47,11 +48,11 @@ export interface Store<Tx> {
   /** Applies the missing numbered migrations; safe to run from many processes at once. */
   migrate(): Promise<void>;
 
-  attemptInsert(tx: Tx, attempt: NewAttempt): Promise<InsertResult>;
+  attemptInsert(tx: AppTx, attempt: NewAttempt): Promise<InsertResult>;
   /** The same, synchronously, for drivers whose transactions are synchronous (better-sqlite3). */
-  attemptInsertSync?(tx: Tx, attempt: NewAttempt): InsertResult;
+  attemptInsertSync?(tx: AppTx, attempt: NewAttempt): InsertResult;
   /** Many at once inside `tx` (one statement where the dialect allows), results in input order. */
-  attemptInsertMany?(tx: Tx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
+  attemptInsertMany?(tx: AppTx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
   attemptFind(id: string): Promise<Attempt | null>;
   attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
   /** Ids of due pending attempts, oldest due first. */

@@ -12,7 +12,7 @@ import type { Store } from '../../src/store/store.js';
 /** A fresh, empty database namespace for one test, with the helpers the conformance suite needs. */
 export interface TestDb<Tx> {
   /** A new driver on new connections to the same database (a second "process"). */
-  driver(): Store<Tx>;
+  driver(): Store<Tx, any>;
   /** Runs `fn` in an application transaction: commit when it resolves, roll back when it throws. */
   inTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T>;
   /** A side effect a target writes through `ctx.tx`. */
@@ -127,7 +127,7 @@ export function sqliteDialect(): Dialect<Database.Database> {
     async create() {
       const file = path.join(dir, `${uniqueName('db')}.sqlite`);
       const connections: Database.Database[] = [];
-      const stores: Store<Database.Database>[] = [];
+      const stores: Store<Database.Database, any>[] = [];
       const open = () => {
         const db = new Database(file);
         db.pragma('journal_mode = WAL');
