@@ -83,7 +83,17 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   private async sendNotify(): Promise<void> {
     try {
-      await this.store.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      const source = this.store.pool;
+      if ('connect' in source) {
+        // Its own transaction, committed without waiting for the WAL flush: a NOTIFY takes a transaction
+        // id, so a plain autocommit pg_notify would cost an fsync each. One simple query, one round trip;
+        // the channel is our own hex name, not input.
+        await source.query(
+          `BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify('${this.channel}', ''); COMMIT`,
+        );
+      } else {
+        await source.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      }
     } catch {
       // Best effort: workers poll as the fallback.
     } finally {
