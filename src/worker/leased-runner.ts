@@ -28,7 +28,7 @@ export class LeasedRunner<Tx> {
 
   constructor(private readonly context: RunContext<Tx>) {}
 
-  /** Aborts a running attempt whose lease the heartbeat found lost. */
+  /** The heartbeat found this claim gone: a running attempt is aborted (the call goes on elsewhere). */
   leaseLost(id: string): void {
     this.aborts.get(id)?.abort(new LeaseLostError(id));
   }

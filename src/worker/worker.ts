@@ -348,7 +348,7 @@ class AttemptWorker<Tx> implements Worker {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Renews the leases this worker holds; a claim found gone is dropped (queued) or aborted (running). */
+  /** Renews the leases this worker holds; a claim found gone is dropped (queued) or aborted (running, leased). */
   private async heartbeat(): Promise<void> {
     const ids = [...this.renewing];
     if (ids.length === 0) return;
@@ -361,11 +361,15 @@ class AttemptWorker<Tx> implements Worker {
     }
     for (const id of ids) {
       if (renewed.has(id) || !this.renewing.has(id)) continue;
-      this.renewing.delete(id);
       const index = this.queue.findIndex((attempt) => attempt.id === id);
-      if (index >= 0) this.queue.splice(index, 1);
-      this.leased?.leaseLost(id);
-      this.events.emit('attempt:lost', { attemptId: id });
+      if (index >= 0) {
+        this.queue.splice(index, 1);
+        this.renewing.delete(id);
+        this.events.emit('attempt:lost', { attemptId: id });
+      } else {
+        // Running: aborted, and its runner reports it. Finished meanwhile: its guarded outcome write decides.
+        this.leased?.leaseLost(id);
+      }
     }
   }
 }

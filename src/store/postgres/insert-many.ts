@@ -5,9 +5,31 @@ import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgre
 
 const keyOf = (target: string, method: string, token: string) => JSON.stringify([target, method, token]);
 
+/** A new row as the insert wrote it: the input plus the database's id and time (the rest are defaults). */
+function created(input: NewAttempt, id: string, createdAt: Date): Attempt {
+  return {
+    id,
+    idempotenceToken: input.idempotenceToken,
+    status: 'pending',
+    target: input.target,
+    methodName: input.methodName,
+    methodArgs: input.methodArgs,
+    encryptor: input.encryptor,
+    numAttempts: 0,
+    scheduledAt: input.scheduledAt,
+    completedAt: null,
+    createdAt,
+    updatedAt: createdAt,
+    lastError: null,
+    leaseOwner: null,
+    leaseExpiresAt: null,
+  };
+}
+
 /**
  * Inserts many attempts in one statement (arrays unnested), inside `tx`. Returns them in input order;
  * an input whose idempotence token already exists gets the existing attempt, as `attemptInsert` does.
+ * Only ids come back from the insert (the rest is known), which keeps large batches cheap.
  */
 export async function insertMany(
   names: PostgresNames,
@@ -20,7 +42,7 @@ export async function insertMany(
     `INSERT INTO ${names.table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
      ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
-     RETURNING ${COLUMNS}`,
+     RETURNING id, idempotence_token, created_at`,
     [
       column('target'),
       column('methodName'),
@@ -30,20 +52,38 @@ export async function insertMany(
       column('scheduledAt'),
     ],
   );
-  const inserted = (rows as AttemptRow[]).map(toAttempt).sort((a, b) => Number(BigInt(a.id) - BigInt(b.id)));
-  const byToken = new Map<string, Attempt>();
-  // Rows are inserted in the order unnest yields them, so untokened ones map back by id order.
-  const untokened: Attempt[] = [];
-  for (const attempt of inserted) {
-    if (attempt.idempotenceToken === null) untokened.push(attempt);
-    else byToken.set(keyOf(attempt.target, attempt.methodName, attempt.idempotenceToken), attempt);
-  }
-  const missing = attempts.filter(
-    (attempt) =>
-      attempt.idempotenceToken !== null &&
-      !byToken.has(keyOf(attempt.target, attempt.methodName, attempt.idempotenceToken)),
+  // Rows are inserted in the order unnest yields them: ids ascend in input order.
+  const returned = (rows as { id: string; idempotence_token: string | null; created_at: Date }[]).sort((a, b) =>
+    Number(BigInt(a.id) - BigInt(b.id)),
   );
-  if (missing.length > 0) {
+  const results: (InsertResult | undefined)[] = new Array(attempts.length);
+  let next = 0;
+  const conflicts: number[] = [];
+  const seen = new Map<string, number>();
+  for (let index = 0; index < attempts.length; index++) {
+    const input = attempts[index] as NewAttempt;
+    const token = input.idempotenceToken;
+    if (token !== null) {
+      const key = keyOf(input.target, input.methodName, token);
+      // A token repeated within the batch: the later ones return the first one's attempt.
+      if (seen.has(key)) {
+        conflicts.push(index);
+        continue;
+      }
+      seen.set(key, index);
+    }
+    const row = returned[next];
+    // The next inserted row is this input's when its token matches (the batch is one target and method);
+    // otherwise this input's token already existed and nothing was inserted for it.
+    if (row && row.idempotence_token === token) {
+      next++;
+      results[index] = { attempt: created(input, String(row.id), row.created_at), created: true };
+    } else {
+      conflicts.push(index);
+    }
+  }
+  if (conflicts.length > 0) {
+    const missing = conflicts.map((index) => attempts[index] as NewAttempt);
     const existing = await tx.query(
       `SELECT ${COLUMNS} FROM ${names.table} AS t
        JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(target, method_name, idempotence_token)
@@ -54,18 +94,16 @@ export async function insertMany(
         missing.map((attempt) => attempt.idempotenceToken),
       ],
     );
+    const byToken = new Map<string, Attempt>();
     for (const row of existing.rows as AttemptRow[]) {
       const attempt = toAttempt(row);
       byToken.set(keyOf(attempt.target, attempt.methodName, attempt.idempotenceToken as string), attempt);
     }
+    for (const index of conflicts) {
+      const input = attempts[index] as NewAttempt;
+      const attempt = byToken.get(keyOf(input.target, input.methodName, input.idempotenceToken as string));
+      results[index] = { attempt: attempt as Attempt, created: false };
+    }
   }
-  const created = new Set(inserted);
-  let next = 0;
-  return attempts.map((attempt) => {
-    const found =
-      attempt.idempotenceToken === null
-        ? untokened[next++]
-        : byToken.get(keyOf(attempt.target, attempt.methodName, attempt.idempotenceToken));
-    return { attempt: found as Attempt, created: created.has(found as Attempt) };
-  });
+  return results as InsertResult[];
 }

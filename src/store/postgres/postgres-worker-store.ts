@@ -32,6 +32,15 @@ interface PgListenClient extends PgQueryable {
 /** Due time, or the lease's expiry while one is held: the expression of migration 2's claim index. */
 const CLAIM_KEY = `GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))`;
 
+/**
+ * A claim (and a lease renewal) commits without waiting for its WAL flush: a claim is one commit per batch
+ * on the hot path and one per pickup for an idle worker. It is visible to every other worker at once and
+ * durable within moments (the WAL writer, or the next synchronous commit: every outcome and every
+ * transactional group commits synchronously, which flushes the claim before it). Only a crash of the
+ * database server in that moment can forget a claim — and with it the run's count, never an outcome.
+ */
+const RELAXED_COMMIT = `relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`;
+
 const idsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.id);
 const countsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.numAttempts);
 
@@ -108,7 +117,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   async attemptClaimDue({ limit, owner, leaseMs }: ClaimOptions): Promise<Attempt[]> {
     const { rows } = await this.store.pool.query(
-      `WITH due AS (
+      `WITH ${RELAXED_COMMIT}, due AS (
          SELECT id FROM ${this.table}
          WHERE status = 'pending' AND ${CLAIM_KEY} <= now()
          ORDER BY ${CLAIM_KEY}, id
@@ -117,7 +126,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
        )
        UPDATE ${this.table} AS t SET num_attempts = t.num_attempts + 1, lease_owner = $2,
          lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
-       FROM due WHERE t.id = due.id
+       FROM due, relaxed WHERE t.id = due.id
        RETURNING ${prefixed('t')}`,
       [limit, owner, leaseMs],
     );
@@ -127,7 +136,9 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   async attemptExtendLeases(owner: string, ids: readonly string[], leaseMs: number): Promise<string[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.store.pool.query(
-      `UPDATE ${this.table} SET lease_expires_at = now() + $3::double precision * interval '1 millisecond'
+      `WITH ${RELAXED_COMMIT}
+       UPDATE ${this.table} SET lease_expires_at = now() + $3::double precision * interval '1 millisecond'
+       FROM relaxed
        WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'
        RETURNING id`,
       [ids, owner, leaseMs],
