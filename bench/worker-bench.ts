@@ -2,7 +2,7 @@
  * `npm run bench`: the worker's figures on PostgreSQL, on a throwaway embedded server with durable
  * settings (fsync on, as the peer harness uses), or on PG_URL. Knobs: N (jobs per run, 20000),
  * C (clients and concurrency, 8), BATCH (100), POLL_MS (500), LATENCY_JOBS (300), HISTORY (1000000
- * completed rows for the history run; 0 skips it), DASHBOARD_INDEXES=0. Prints a markdown table.
+ * completed rows for the history run; 0 skips it), DASHBOARD_INDEXES=0, ONLY_PROCESSING=1. Prints a table.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -192,10 +192,12 @@ async function main() {
   const rows: [string, string][] = [];
   const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
   try {
-    log('enqueue, one per transaction…');
-    rows.push(['enqueue, 1 per transaction (jobs/s)', fmt(await enqueueOnePerTransaction(url))]);
-    log('enqueueMany, 500 per transaction…');
-    rows.push(['enqueueMany, 500 per transaction (jobs/s)', fmt(await enqueueBulk(url))]);
+    if (!process.env.ONLY_PROCESSING) {
+      log('enqueue, one per transaction…');
+      rows.push(['enqueue, 1 per transaction (jobs/s)', fmt(await enqueueOnePerTransaction(url))]);
+      log('enqueueMany, 500 per transaction…');
+      rows.push(['enqueueMany, 500 per transaction (jobs/s)', fmt(await enqueueBulk(url))]);
+    }
     let rss = 0;
     const empty: Record<string, number> = {};
     for (const mode of ['transactional', 'leased'] as const) {
@@ -205,7 +207,7 @@ async function main() {
       rss = Math.max(rss, rssMb);
       rows.push([`processing, ${mode} (jobs/s)`, fmt(rate)]);
     }
-    for (const mode of ['transactional', 'leased'] as const) {
+    for (const mode of process.env.ONLY_PROCESSING ? [] : (['transactional', 'leased'] as const)) {
       log(`pickup latency, ${mode}…`);
       const { p50, p99 } = await pickupLatency(url, mode);
       rows.push([`pickup latency, ${mode}: p50 / p99 (ms)`, `${p50.toFixed(2)} / ${p99.toFixed(2)}`]);
