@@ -27,6 +27,7 @@ const MIGRATION_4_INDEXES = [
   'target_created_idx',
   'token_idx',
   'completed_idx',
+  'pending_target_idx',
 ];
 
 async function seed(pool: pg.Pool, schema: string) {

@@ -59,6 +59,8 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id)
         INCLUDE (status, completed_at);
       CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
+      -- Pending attempts per target for the targets page; like due_idx, completed history stays out.
+      CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
       -- The overview's last hour and the targets page's window, read from the index alone.
       CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) INCLUDE (target, method_name, status)
         WHERE completed_at IS NOT NULL;

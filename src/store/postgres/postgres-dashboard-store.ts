@@ -150,9 +150,10 @@ export class PostgresDashboardStore implements DashboardStore {
     const { rows } =
       since === null
         ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending from the (status, …) index; the window from completed_idx alone (it includes the columns).
+        : // Pending from pending_target_idx, the window from completed_idx: both from the index alone.
           await this.pool.query(
-            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
+             FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name
              UNION ALL
              ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
              ORDER BY 1, 2`,

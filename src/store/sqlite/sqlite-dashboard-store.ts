@@ -125,7 +125,8 @@ export class SqliteDashboardStore implements DashboardStore {
       since === null
         ? this.all<TargetStatusRow>(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
         : this.all<TargetStatusRow>(
-            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL AS last_failure_at
+             FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name
              UNION ALL
              ${grouped} WHERE completed_at >= ? GROUP BY target, method_name, status
              ORDER BY 1, 2`,
