@@ -26,7 +26,7 @@ const MIGRATION_4_INDEXES = [
   'due_all_idx',
   'target_created_idx',
   'token_idx',
-  'completed_idx',
+  'completed_stats_idx',
   'pending_target_idx',
 ];
 

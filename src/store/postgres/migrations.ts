@@ -45,7 +45,77 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         WHERE status = 'pending';
     `,
   },
-  // 2 and 3 are reserved for the worker and the integrations' branches; the runner tolerates gaps.
+  {
+    version: 2,
+    name: 'worker: claim and retention indexes, autovacuum',
+    sql: ({ table, index }) => `
+      -- The worker's claim order: due time, or the lease's expiry while one is held. Rows a worker holds
+      -- sort past now(), so a claim never wades through them, and a lapsed lease makes the row due again.
+      CREATE INDEX ${index('claim_idx')} ON ${table}
+        ((GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))), id)
+        WHERE status = 'pending';
+      -- Retention prunes completed rows by age without scanning the table.
+      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) WHERE completed_at IS NOT NULL;
+      -- A queue table churns: vacuum and analyze it after a small share of changes, not the default 20 %.
+      ALTER TABLE ${table} SET (
+        autovacuum_vacuum_scale_factor = 0.01,
+        autovacuum_vacuum_threshold = 1000,
+        autovacuum_vacuum_insert_scale_factor = 0.05,
+        autovacuum_analyze_scale_factor = 0.02,
+        autovacuum_vacuum_cost_delay = 1
+      );
+    `,
+  },
+  {
+    version: 3,
+    name: 'create enqueue function',
+    // Enqueue from plain SQL (any client, trigger or language) inside the caller's transaction.
+    // Writes the row exactly as enqueue() with no encryptor does: args as JSON text, encryptor 'null'.
+    // Two statements, not one: after ON CONFLICT waited for a racing insert, only a new statement sees it.
+    sql: ({ table, schema, index }) => `
+      CREATE FUNCTION ${schema}.${index('enqueue')}(
+        target text,
+        method text,
+        args jsonb,
+        idempotence_token text DEFAULT NULL,
+        scheduled_at timestamptz DEFAULT NULL
+      ) RETURNS ${table}
+      LANGUAGE plpgsql
+      AS $enqueue$
+      #variable_conflict use_column
+      DECLARE
+        attempt ${table};
+      BEGIN
+        IF $1 IS NULL OR $1 = '' THEN
+          RAISE EXCEPTION 'async-task: target must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $2 IS NULL OR $2 = '' THEN
+          RAISE EXCEPTION 'async-task: method must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $3 IS NULL THEN
+          RAISE EXCEPTION 'async-task: args must not be SQL NULL (pass ''null''::jsonb)'
+            USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF $4 = '' THEN
+          RAISE EXCEPTION 'async-task: idempotence_token must be NULL or a non-empty text'
+            USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        INSERT INTO ${table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+          VALUES ($1, $2, $3::text, 'null', $4, $5)
+          ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
+          RETURNING * INTO attempt;
+        IF FOUND THEN
+          RETURN attempt;
+        END IF;
+        SELECT * INTO attempt FROM ${table}
+          WHERE target = $1 AND method_name = $2 AND idempotence_token = $4;
+        RETURN attempt;
+      END
+      $enqueue$;
+      COMMENT ON FUNCTION ${schema}.${index('enqueue')}(text, text, jsonb, text, timestamptz) IS
+        'async-task: creates an attempt in the current transaction (arguments stored unencrypted). Returns the attempt, or the existing one for a used idempotence token.';
+    `,
+  },
   {
     version: 4,
     name: 'dashboard indexes',
@@ -62,7 +132,7 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       -- Pending attempts per target for the targets page; like due_idx, completed history stays out.
       CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
       -- The overview's last hour and the targets page's window, read from the index alone.
-      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) INCLUDE (target, method_name, status)
+      CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at) INCLUDE (target, method_name, status)
         WHERE completed_at IS NOT NULL;
     `,
   },

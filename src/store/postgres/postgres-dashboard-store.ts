@@ -150,7 +150,7 @@ export class PostgresDashboardStore implements DashboardStore {
     const { rows } =
       since === null
         ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending from pending_target_idx, the window from completed_idx: both from the index alone.
+        : // Pending from pending_target_idx, the window from completed_stats_idx: both from the index alone.
           await this.pool.query(
             `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
              FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name

@@ -4,6 +4,7 @@ import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
+import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -19,11 +20,21 @@ export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
 }
 
+/** A source that runs transactions itself (an ORM's, via an adapter) instead of lending out clients. */
+export interface PgTransactorLike extends PgQueryable {
+  transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T>;
+}
+
 export interface PostgresStoreOptions {
   /** Default: `public`. */
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;
+  /**
+   * After an enqueue, wake listening workers with a `pg_notify` sent on the pool outside the enqueue's
+   * transaction, coalesced while one is in flight. Default: true.
+   */
+  notify?: boolean;
 }
 
 export interface AttemptRow {
@@ -35,14 +46,23 @@ export interface AttemptRow {
   method_args: string;
   encryptor: string;
   num_attempts: number;
-  scheduled_at: Date | null;
-  completed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  scheduled_at: Date | string | null;
+  completed_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
   last_error: string | null;
   lease_owner: string | null;
-  lease_expires_at: Date | null;
+  lease_expires_at: Date | string | null;
   due?: boolean;
+}
+
+// Some clients (Drizzle) switch off timestamp parsing and hand back PostgreSQL's text form.
+function toDate(value: Date | string): Date;
+function toDate(value: Date | string | null): Date | null;
+function toDate(value: Date | string | null): Date | null {
+  if (value === null || value instanceof Date) return value;
+  // `2026-01-02 03:04:05.678+00` → ISO 8601, which Date parses everywhere.
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
 export function toAttempt(row: AttemptRow): Attempt {
@@ -55,13 +75,13 @@ export function toAttempt(row: AttemptRow): Attempt {
     methodArgs: row.method_args,
     encryptor: row.encryptor,
     numAttempts: row.num_attempts,
-    scheduledAt: row.scheduled_at,
-    completedAt: row.completed_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    scheduledAt: toDate(row.scheduled_at),
+    completedAt: toDate(row.completed_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
     lastError: row.last_error,
     leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
+    leaseExpiresAt: toDate(row.lease_expires_at),
   };
 }
 
@@ -72,12 +92,15 @@ const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 export class PostgresStore implements Store<PgQueryable> {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
-  private readonly names: PostgresNames;
+  /** @internal for the worker store */
+  readonly names: PostgresNames;
   private readonly migrationsTable: string;
+  private readonly worker: PostgresWorkerStore;
   private readonly dashboard: DashboardStore;
 
   constructor(
-    private readonly pool: PgPoolLike,
+    /** @internal for the worker store */
+    readonly pool: PgPoolLike | PgTransactorLike,
     options: PostgresStoreOptions = {},
   ) {
     const rawSchema = options.schema ?? 'public';
@@ -87,13 +110,17 @@ export class PostgresStore implements Store<PgQueryable> {
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
+    this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
     this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
   async migrate(): Promise<void> {
     await this.transaction(async (tx) => {
       // One migrator at a time per table, across processes; released at commit.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`async-task:migrate:${this.tableName}`]);
+      // (Selecting a value rather than the function's void: some clients, Prisma, cannot read a void column.)
+      await tx.query('SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1))', [
+        `async-task:migrate:${this.tableName}`,
+      ]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
       await tx.query(
         `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
@@ -126,6 +153,7 @@ export class PostgresStore implements Store<PgQueryable> {
       VALUES ($1, $2, $3, $4, $5, $6)`;
     if (attempt.idempotenceToken === null) {
       const { rows } = await tx.query(`${insert} RETURNING ${COLUMNS}`, values);
+      this.worker.attemptsInserted();
       return { attempt: toAttempt(rows[0]), created: true };
     }
     // A racing transaction with the same token makes this wait for its outcome, then do nothing.
@@ -134,7 +162,10 @@ export class PostgresStore implements Store<PgQueryable> {
        DO NOTHING RETURNING ${COLUMNS}`,
       values,
     );
-    if (rows.length > 0) return { attempt: toAttempt(rows[0]), created: true };
+    if (rows.length > 0) {
+      this.worker.attemptsInserted();
+      return { attempt: toAttempt(rows[0]), created: true };
+    }
     const existing = await tx.query(
       `SELECT ${COLUMNS} FROM ${this.names.table}
        WHERE target = $1 AND method_name = $2 AND idempotence_token = $3`,
@@ -195,7 +226,10 @@ export class PostgresStore implements Store<PgQueryable> {
   }
 
   async transaction<T>(fn: (tx: PgQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const client = await this.pool.connect();
+    const pool = this.pool;
+    // An ORM's transaction owns its connection: it commits, rolls back and releases it.
+    if (!('connect' in pool)) return pool.transaction(fn);
+    const client = await pool.connect();
     let broken: Error | boolean = false;
     try {
       await client.query('BEGIN');
@@ -276,5 +310,9 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async close(): Promise<void> {
     // The pool is the application's: it closes it.
+  }
+
+  workerStore(): PostgresWorkerStore {
+    return this.worker;
   }
 }

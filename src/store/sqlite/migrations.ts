@@ -39,7 +39,15 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         WHERE status = 'pending';
     `,
   },
-  // 2 and 3 are reserved for the worker and the integrations' branches; the runner tolerates gaps.
+  {
+    version: 2,
+    name: 'worker: claim and retention indexes',
+    sql: ({ table, index }) => `
+      CREATE INDEX ${index('claim_idx')} ON ${table}
+        (max(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, 0)), id) WHERE status = 'pending';
+      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) WHERE completed_at IS NOT NULL;
+    `,
+  },
   {
     version: 4,
     name: 'dashboard indexes',
@@ -51,7 +59,7 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id);
       CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
       CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
-      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at, target, method_name, status)
+      CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at, target, method_name, status)
         WHERE completed_at IS NOT NULL;
     `,
   },

@@ -4,6 +4,7 @@ import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
+import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
 export interface SqliteStatementLike {
@@ -84,7 +85,7 @@ function isBusy(error: unknown): boolean {
  * Waits for another writer without blocking the event loop: better-sqlite3's own busy timeout spins
  * synchronously, which would starve a perform running in this same process and holding the lock.
  */
-async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
+export async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     try {
@@ -97,7 +98,7 @@ async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
 }
 
 /** Serializes async work on one connection: a SQLite connection holds at most one transaction. */
-class Mutex {
+export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
 
   run<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -116,13 +117,15 @@ class Mutex {
 export class SqliteStore implements Store<SqliteDatabaseLike> {
   readonly dialect = 'sqlite' as const;
   readonly tableName: string;
-  private readonly names: SqliteNames;
+  /** @internal for the worker store, like the other non-private members below */
+  readonly names: SqliteNames;
   private readonly migrationsTable: string;
-  private writer: SqliteDatabaseLike;
-  private readonly reader: SqliteDatabaseLike;
+  writer: SqliteDatabaseLike;
+  readonly reader: SqliteDatabaseLike;
   private readonly openConnection: (() => SqliteDatabaseLike) | null;
-  private readonly writeLock = new Mutex();
-  private readonly busyTimeoutMs: number;
+  readonly writeLock = new Mutex();
+  readonly busyTimeoutMs: number;
+  private readonly worker: SqliteWorkerStore;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
   private readonly dashboard: DashboardStore;
 
@@ -146,10 +149,11 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.writer = this.openConnection();
       this.reader = this.openConnection();
     }
+    this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
     this.dashboard = new SqliteDashboardStore(() => this.reader, this.names);
   }
 
-  private statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
+  statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
     let cache = this.statements.get(db);
     if (!cache) {
       cache = new Map();
@@ -163,7 +167,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     return statement;
   }
 
-  private one(db: SqliteDatabaseLike, sql: string, ...params: unknown[]): Attempt | null {
+  one(db: SqliteDatabaseLike, sql: string, ...params: unknown[]): Attempt | null {
     const row = this.statement(db, sql).get(...params) as AttemptRow | undefined;
     return row ? toAttempt(row) : null;
   }
@@ -200,6 +204,12 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   attemptInsertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
+    const result = this.insertSync(tx, attempt);
+    if (result.created) this.worker.attemptsInserted();
+    return result;
+  }
+
+  private insertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
     const now = Date.now();
     const values = [
       attempt.target,
@@ -288,7 +298,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     );
   }
 
-  private write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: () => T): Promise<T> {
     return whenNotBusy(fn, this.busyTimeoutMs);
   }
 
@@ -395,6 +405,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         this.reader.close();
       }
     });
+  }
+
+  workerStore(): SqliteWorkerStore {
+    return this.worker;
   }
 }
 

@@ -1,0 +1,42 @@
+import { expect, it } from 'vitest';
+import { createAsyncTask, type PerformContext } from '../../src/index.js';
+import { forEachDialect } from '../support/suite.js';
+
+forEachDialect('perform edge cases', (env) => {
+  it('a target can enqueue follow-up attempts through ctx.tx; they commit with its success only', async () => {
+    const { db } = await env();
+    const followUps: number[] = [];
+    const Chain = {
+      async start(args: { n: number; failAfterEnqueue: boolean }, ctx: PerformContext<any>) {
+        await asyncTask.enqueue(ctx.tx, 'Chain', 'next', { n: args.n + 1 });
+        if (args.failAfterEnqueue) throw new Error('after enqueue');
+      },
+      async next(args: { n: number }) {
+        followUps.push(args.n);
+      },
+    };
+    const asyncTask = createAsyncTask({ db: db.driver(), targets: { Chain }, retry: { maxAttempts: 1 } });
+    await asyncTask.migrate();
+    await db.inTransaction(async (tx) => {
+      await asyncTask.enqueue(tx, 'Chain', 'start', { n: 1, failAfterEnqueue: false });
+      await asyncTask.enqueue(tx, 'Chain', 'start', { n: 10, failAfterEnqueue: true });
+    });
+    expect(await asyncTask.drain()).toEqual({ performed: 3, succeeded: 2, retrying: 0, failed: 1 });
+    expect(followUps).toEqual([2]);
+    await asyncTask.close();
+  });
+
+  it('an attempt whose target left the registry fails with UNKNOWN_TARGET, keeps its args, and runs once it is back', async () => {
+    const { db, make, calls } = await env();
+    const full = await make();
+    const attempt = await db.inTransaction((tx) => full.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 8 }));
+    const without = createAsyncTask({ db: db.driver(), targets: {}, retry: { backoff: () => 0 } });
+    const result = await without.perform(attempt.id);
+    expect(result.outcome).toBe('retrying');
+    expect(result.error).toMatchObject({ code: 'UNKNOWN_TARGET' });
+    expect(result.attempt.methodArgs).toBe(attempt.methodArgs);
+    expect((await full.perform(attempt.id)).outcome).toBe('succeeded');
+    expect(calls).toHaveLength(1);
+    await without.close();
+  });
+});
