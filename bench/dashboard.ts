@@ -28,6 +28,7 @@ const MIGRATION_4_INDEXES = [
   'token_idx',
   'completed_stats_idx',
   'pending_target_idx',
+  'leased_idx',
 ];
 
 async function seed(pool: pg.Pool, schema: string) {
@@ -71,6 +72,7 @@ function queries(
   return [
     ['overview', 'counts by status', () => store.dashboardStatusCounts(50_000)],
     ['overview', 'oldest due pending', () => store.dashboardOldestDueAt()],
+    ['overview', 'workers (lease holders)', () => store.dashboardLeaseHolders()],
     ['overview', 'completions, last hour', () => store.dashboardCompletions(hourAgo)],
     ['attempts', 'newest first', search(created)],
     ['attempts', 'newest first, page 2 (cursor)', search(created, 'desc', { cursor })],

@@ -131,6 +131,9 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
       -- Pending attempts per target for the targets page; like due_idx, completed history stays out.
       CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
+      -- The overview's workers: only attempts a worker holds right now are in it.
+      CREATE INDEX ${index('leased_idx')} ON ${table} (lease_owner, lease_expires_at)
+        WHERE status = 'pending' AND lease_owner IS NOT NULL;
       -- The overview's last hour and the targets page's window, read from the index alone.
       CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at) INCLUDE (target, method_name, status)
         WHERE completed_at IS NOT NULL;

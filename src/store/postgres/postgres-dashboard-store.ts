@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type LeaseHolder,
   type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
@@ -128,6 +129,19 @@ export class PostgresDashboardStore implements DashboardStore {
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
     );
     return rows[0]?.due_at ?? null;
+  }
+
+  async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
+    const { rows } = await this.pool.query(
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
+       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > now()
+       GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
+    );
+    return rows.map((row: { lease_owner: string; n: string; lease_expires_at: Date }) => ({
+      owner: row.lease_owner,
+      running: Number(row.n),
+      leaseExpiresAt: row.lease_expires_at,
+    }));
   }
 
   async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {

@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type LeaseHolder,
   type StatusCounts,
   type TargetMethodStats,
   type TargetStatusRow,
@@ -107,6 +108,15 @@ export class SqliteDashboardStore implements DashboardStore {
       [Date.now()],
     )[0];
     return row ? new Date(row.due_at) : null;
+  }
+
+  async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
+    return this.all<{ lease_owner: string; n: number; lease_expires_at: number }>(
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
+       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > ?
+       GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
+      [Date.now()],
+    ).map((row) => ({ owner: row.lease_owner, running: row.n, leaseExpiresAt: new Date(row.lease_expires_at) }));
   }
 
   async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {
