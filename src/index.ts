@@ -42,3 +42,7 @@ export {
   type PerformResult,
 } from './core/types.js';
 export type { Store } from './store/store.js';
+export { LeaseLostError, WorkerStoppedError } from './worker/errors.js';
+export type { WorkerEventName, WorkerEvents, WorkerListener } from './worker/events.js';
+export type { StopOptions, Worker, WorkerState } from './worker/worker.js';
+export type { RetentionOptions, WorkerMode, WorkerOptions } from './worker/worker-options.js';

@@ -1,4 +1,6 @@
 import type { Store } from '../store/store.js';
+import { createWorker, type Worker } from '../worker/worker.js';
+import type { WorkerOptions } from '../worker/worker-options.js';
 import { ArgsSealer } from './args-crypto.js';
 import { type Encryptor, nullEncryptor } from './encryptors.js';
 import { AttemptNotFoundError, InvalidArgumentsError, InvalidOptionsError, InvalidStateError } from './errors.js';
@@ -77,6 +79,11 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   decodeArgs(attempt: Attempt): Promise<unknown>;
   /** Performs every due attempt now, in this process, until none is due. For the application's tests. */
   drain(options?: DrainOptions): Promise<DrainResult>;
+  /**
+   * A worker in this process: claims due attempts and performs them (see docs/worker.md). Call `start()`,
+   * and `stop()` on SIGTERM/SIGINT.
+   */
+  worker(options?: WorkerOptions): Worker;
   /** Closes the library's own connections (never the application's pool or database). */
   close(): Promise<void>;
   /** Internal, for the worker and tools of this package. */
@@ -237,6 +244,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       return counts;
     },
 
+    worker: (workerOptions) => createWorker(deps, workerOptions),
     close: () => store.close(),
   } satisfies AsyncTask<Targets, Tx, AppTx>);
 }

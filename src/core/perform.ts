@@ -5,7 +5,8 @@ import { resolveMethod, type TargetRegistry } from './registry.js';
 import type { ResolvedRetryPolicy } from './retry-policy.js';
 import type { Attempt, Logger, PerformResult } from './types.js';
 
-export interface PerformDeps<Tx, AppTx = Tx> {
+// AppTx defaults to any: the worker never enqueues, so it works with any application handle.
+export interface PerformDeps<Tx, AppTx = any> {
   readonly store: Store<Tx, AppTx>;
   readonly targets: TargetRegistry;
   readonly sealer: ArgsSealer;

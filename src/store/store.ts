@@ -1,4 +1,5 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
+import type { WorkerStore } from './worker-store.js';
 
 /** The row values `attemptInsert` writes; everything else takes its default. */
 export interface NewAttempt {
@@ -77,4 +78,7 @@ export interface Store<Tx, AppTx = Tx> {
 
   /** Releases the store's own connections (never the application's). */
   close(): Promise<void>;
+
+  /** The worker's operations on this database (see worker-store.ts), over the same `Tx`. */
+  workerStore?(): WorkerStore<any>;
 }

@@ -71,7 +71,8 @@ export function postgresDialect(): Dialect<pg.PoolClient> {
       await appPool.query(`CREATE TABLE ${schema}.effects (key text NOT NULL)`);
       const count = async (sql: string, values: unknown[] = []) => Number((await appPool.query(sql, values)).rows[0].n);
       return {
-        driver: () => postgres(newPool(), { schema }),
+        // The driver is typed over a structural client; the tests hand it pg's concrete one.
+        driver: () => postgres(newPool(), { schema }) as unknown as Store<pg.PoolClient>,
         async inTransaction(fn) {
           const client = (await appPool.connect()) as pg.PoolClient;
           try {
@@ -139,7 +140,7 @@ export function sqliteDialect(): Dialect<Database.Database> {
       const count = (sql: string, ...values: unknown[]) => (app.prepare(sql).get(...values) as { n: number }).n;
       return {
         driver: () => {
-          const store = sqlite(open());
+          const store = sqlite(open()) as unknown as Store<Database.Database>;
           stores.push(store);
           return store;
         },

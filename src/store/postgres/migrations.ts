@@ -45,7 +45,28 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         WHERE status = 'pending';
     `,
   },
-  // 2 is reserved for the worker, 4 for the dashboard.
+  {
+    version: 2,
+    name: 'worker: claim and retention indexes, autovacuum',
+    sql: ({ table, index }) => `
+      -- The worker's claim order: due time, or the lease's expiry while one is held. Rows a worker holds
+      -- sort past now(), so a claim never wades through them, and a lapsed lease makes the row due again.
+      CREATE INDEX ${index('claim_idx')} ON ${table}
+        ((GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))), id)
+        WHERE status = 'pending';
+      -- Retention prunes completed rows by age without scanning the table.
+      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) WHERE completed_at IS NOT NULL;
+      -- A queue table churns: vacuum and analyze it after a small share of changes, not the default 20 %.
+      ALTER TABLE ${table} SET (
+        autovacuum_vacuum_scale_factor = 0.01,
+        autovacuum_vacuum_threshold = 1000,
+        autovacuum_vacuum_insert_scale_factor = 0.05,
+        autovacuum_analyze_scale_factor = 0.02,
+        autovacuum_vacuum_cost_delay = 1
+      );
+      `,
+  },
+  // 4 is reserved for the dashboard.
   {
     version: 3,
     name: 'create enqueue function',

@@ -2,6 +2,7 @@ import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -27,9 +28,14 @@ export interface PostgresStoreOptions {
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;
+  /**
+   * After an enqueue, wake listening workers with a `pg_notify` sent on the pool outside the enqueue's
+   * transaction, coalesced while one is in flight. Default: true.
+   */
+  notify?: boolean;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   id: string;
   idempotence_token: string | null;
   status: AttemptStatus;
@@ -57,7 +63,7 @@ function toDate(value: Date | string | null): Date | null {
   return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
-function toAttempt(row: AttemptRow): Attempt {
+export function toAttempt(row: AttemptRow): Attempt {
   return {
     id: String(row.id),
     idempotenceToken: row.idempotence_token,
@@ -77,18 +83,21 @@ function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
-const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
 export class PostgresStore implements Store<PgQueryable> {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
-  private readonly names: PostgresNames;
+  /** @internal for the worker store */
+  readonly names: PostgresNames;
   private readonly migrationsTable: string;
+  private readonly worker: PostgresWorkerStore;
 
   constructor(
-    private readonly pool: PgPoolLike | PgTransactorLike,
+    /** @internal for the worker store */
+    readonly pool: PgPoolLike | PgTransactorLike,
     options: PostgresStoreOptions = {},
   ) {
     const rawSchema = options.schema ?? 'public';
@@ -98,6 +107,7 @@ export class PostgresStore implements Store<PgQueryable> {
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
+    this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
   }
 
   async migrate(): Promise<void> {
@@ -139,6 +149,7 @@ export class PostgresStore implements Store<PgQueryable> {
       VALUES ($1, $2, $3, $4, $5, $6)`;
     if (attempt.idempotenceToken === null) {
       const { rows } = await tx.query(`${insert} RETURNING ${COLUMNS}`, values);
+      this.worker.attemptsInserted();
       return { attempt: toAttempt(rows[0]), created: true };
     }
     // A racing transaction with the same token makes this wait for its outcome, then do nothing.
@@ -147,7 +158,10 @@ export class PostgresStore implements Store<PgQueryable> {
        DO NOTHING RETURNING ${COLUMNS}`,
       values,
     );
-    if (rows.length > 0) return { attempt: toAttempt(rows[0]), created: true };
+    if (rows.length > 0) {
+      this.worker.attemptsInserted();
+      return { attempt: toAttempt(rows[0]), created: true };
+    }
     const existing = await tx.query(
       `SELECT ${COLUMNS} FROM ${this.names.table}
        WHERE target = $1 AND method_name = $2 AND idempotence_token = $3`,
@@ -288,5 +302,9 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async close(): Promise<void> {
     // The pool is the application's: it closes it.
+  }
+
+  workerStore(): PostgresWorkerStore {
+    return this.worker;
   }
 }

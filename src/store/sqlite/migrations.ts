@@ -39,4 +39,13 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         WHERE status = 'pending';
     `,
   },
+  {
+    version: 2,
+    name: 'worker: claim and retention indexes',
+    sql: ({ table, index }) => `
+      CREATE INDEX ${index('claim_idx')} ON ${table}
+        (max(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, 0)), id) WHERE status = 'pending';
+      CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) WHERE completed_at IS NOT NULL;
+    `,
+  },
 ];

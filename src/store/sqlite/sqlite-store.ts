@@ -2,6 +2,7 @@ import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
 export interface SqliteStatementLike {
@@ -28,7 +29,7 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-interface AttemptRow {
+export interface AttemptRow {
   id: number | bigint;
   idempotence_token: string | null;
   status: AttemptStatus;
@@ -48,7 +49,7 @@ interface AttemptRow {
 
 const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
 
-function toAttempt(row: AttemptRow): Attempt {
+export function toAttempt(row: AttemptRow): Attempt {
   return {
     id: String(row.id),
     idempotenceToken: row.idempotence_token,
@@ -68,7 +69,7 @@ function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
-const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,7 +83,7 @@ function isBusy(error: unknown): boolean {
  * Waits for another writer without blocking the event loop: better-sqlite3's own busy timeout spins
  * synchronously, which would starve a perform running in this same process and holding the lock.
  */
-async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
+export async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
     try {
@@ -95,7 +96,7 @@ async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
 }
 
 /** Serializes async work on one connection: a SQLite connection holds at most one transaction. */
-class Mutex {
+export class Mutex {
   private tail: Promise<unknown> = Promise.resolve();
 
   run<T>(fn: () => Promise<T> | T): Promise<T> {
@@ -114,13 +115,15 @@ class Mutex {
 export class SqliteStore implements Store<SqliteDatabaseLike> {
   readonly dialect = 'sqlite' as const;
   readonly tableName: string;
-  private readonly names: SqliteNames;
+  /** @internal for the worker store, like the other non-private members below */
+  readonly names: SqliteNames;
   private readonly migrationsTable: string;
-  private writer: SqliteDatabaseLike;
-  private readonly reader: SqliteDatabaseLike;
+  writer: SqliteDatabaseLike;
+  readonly reader: SqliteDatabaseLike;
   private readonly openConnection: (() => SqliteDatabaseLike) | null;
-  private readonly writeLock = new Mutex();
-  private readonly busyTimeoutMs: number;
+  readonly writeLock = new Mutex();
+  readonly busyTimeoutMs: number;
+  private readonly worker: SqliteWorkerStore;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
@@ -143,9 +146,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.writer = this.openConnection();
       this.reader = this.openConnection();
     }
+    this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
   }
 
-  private statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
+  statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
     let cache = this.statements.get(db);
     if (!cache) {
       cache = new Map();
@@ -159,7 +163,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     return statement;
   }
 
-  private one(db: SqliteDatabaseLike, sql: string, ...params: unknown[]): Attempt | null {
+  one(db: SqliteDatabaseLike, sql: string, ...params: unknown[]): Attempt | null {
     const row = this.statement(db, sql).get(...params) as AttemptRow | undefined;
     return row ? toAttempt(row) : null;
   }
@@ -196,6 +200,12 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   attemptInsertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
+    const result = this.insertSync(tx, attempt);
+    if (result.created) this.worker.attemptsInserted();
+    return result;
+  }
+
+  private insertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
     const now = Date.now();
     const values = [
       attempt.target,
@@ -284,7 +294,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     );
   }
 
-  private write<T>(fn: () => T): Promise<T> {
+  write<T>(fn: () => T): Promise<T> {
     return whenNotBusy(fn, this.busyTimeoutMs);
   }
 
@@ -387,6 +397,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         this.reader.close();
       }
     });
+  }
+
+  workerStore(): SqliteWorkerStore {
+    return this.worker;
   }
 }
 

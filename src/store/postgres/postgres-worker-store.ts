@@ -1,0 +1,287 @@
+import { createHash } from 'node:crypto';
+import type { Attempt } from '../../core/types.js';
+import type {
+  ClaimFailure,
+  ClaimOptions,
+  ClaimRef,
+  PruneOptions,
+  ReleaseOptions,
+  WakeSubscription,
+  WorkerStore,
+} from '../worker-store.js';
+import type { PostgresNames } from './migrations.js';
+import {
+  type AttemptRow,
+  COLUMNS,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgTransactorLike,
+  toAttempt,
+} from './postgres-store.js';
+
+/** A pooled client able to LISTEN (node-postgres' `PoolClient`). */
+interface PgListenClient extends PgQueryable {
+  on(event: 'notification', listener: (message: { channel: string }) => void): unknown;
+  on(event: 'error', listener: (error: Error) => void): unknown;
+  removeAllListeners(event?: string): unknown;
+  release(destroy?: boolean | Error): void;
+}
+
+/** Due time, or the lease's expiry while one is held: the expression of migration 2's claim index. */
+const CLAIM_KEY = `GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))`;
+
+const idsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.id);
+const countsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.numAttempts);
+
+/** Orders claimed rows oldest due first (UPDATE … RETURNING has no order of its own). */
+function byDue(a: Attempt, b: Attempt): number {
+  const due = (attempt: Attempt) => (attempt.scheduledAt ?? attempt.createdAt).getTime();
+  return due(a) - due(b) || Number(BigInt(a.id) - BigInt(b.id));
+}
+
+/** The parts of the PostgreSQL store this one works through. */
+export interface PostgresStoreInternals {
+  /** A `pg.Pool`, or an ORM's connections behind an adapter (no clients of their own to lend). */
+  readonly pool: PgPoolLike | PgTransactorLike;
+  readonly names: PostgresNames;
+  readonly tableName: string;
+}
+export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
+  /** The NOTIFY channel of this table: a hash keeps it a valid, short identifier. */
+  private readonly channel: string;
+  private readonly table: string;
+  private notifyInFlight = false;
+  private notifyAgain = false;
+  private readonly localListeners = new Set<() => void>();
+
+  constructor(
+    private readonly store: PostgresStoreInternals,
+    private readonly options: { notify: boolean },
+  ) {
+    this.table = store.names.table;
+    this.channel = `async_task_${createHash('sha256').update(store.tableName).digest('hex').slice(0, 16)}`;
+  }
+
+  /**
+   * Called after each enqueue. Wakes this process's workers at once, and other processes' with one
+   * `pg_notify` on the pool — outside the enqueue's transaction, so its commit is not serialized
+   * behind the notify lock, and coalesced: while one is in flight, later enqueues share the next.
+   * The wake may arrive before the enqueue commits; workers re-check shortly after an empty wake.
+   */
+  attemptsInserted(): void {
+    for (const listener of this.localListeners) listener();
+    if (!this.options.notify) return;
+    if (this.notifyInFlight) {
+      this.notifyAgain = true;
+      return;
+    }
+    this.notifyInFlight = true;
+    setImmediate(() => void this.sendNotify());
+  }
+
+  private async sendNotify(): Promise<void> {
+    try {
+      // A value, not pg_notify's void: some clients (Prisma) cannot read a void column.
+      await this.store.pool.query('SELECT true AS notified FROM pg_notify($1, $2)', [this.channel, '']);
+    } catch {
+      // Best effort: workers poll as the fallback.
+    } finally {
+      this.notifyInFlight = false;
+      if (this.notifyAgain) {
+        this.notifyAgain = false;
+        this.notifyInFlight = true;
+        setImmediate(() => void this.sendNotify());
+      }
+    }
+  }
+
+  async attemptClaimDue({ limit, owner, leaseMs }: ClaimOptions): Promise<Attempt[]> {
+    const { rows } = await this.store.pool.query(
+      `WITH due AS (
+         SELECT id FROM ${this.table}
+         WHERE status = 'pending' AND ${CLAIM_KEY} <= now()
+         ORDER BY ${CLAIM_KEY}, id
+         LIMIT $1
+         FOR UPDATE SKIP LOCKED
+       )
+       UPDATE ${this.table} AS t SET num_attempts = t.num_attempts + 1, lease_owner = $2,
+         lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
+       FROM due WHERE t.id = due.id
+       RETURNING ${prefixed('t')}`,
+      [limit, owner, leaseMs],
+    );
+    return rows.map((row: AttemptRow) => toAttempt(row)).sort(byDue);
+  }
+
+  async attemptExtendLeases(owner: string, ids: readonly string[], leaseMs: number): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.store.pool.query(
+      `UPDATE ${this.table} SET lease_expires_at = now() + $3::double precision * interval '1 millisecond'
+       WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'
+       RETURNING id`,
+      [ids, owner, leaseMs],
+    );
+    return rows.map((row: { id: string }) => String(row.id));
+  }
+
+  async attemptReleaseClaims(owner: string, claims: readonly ClaimRef[], { uncount }: ReleaseOptions): Promise<void> {
+    if (claims.length === 0) return;
+    await this.store.pool.query(
+      `UPDATE ${this.table} AS t SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
+         num_attempts = t.num_attempts - CASE WHEN $4 THEN 1 ELSE 0 END
+       FROM unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
+       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 AND t.status = 'pending'`,
+      [idsOf(claims), countsOf(claims), owner, uncount],
+    );
+  }
+
+  async attemptLockClaims(tx: PgQueryable, owner: string, claims: readonly ClaimRef[]): Promise<Attempt[]> {
+    const { rows } = await tx.query(
+      `SELECT ${prefixed('t')} FROM ${this.table} AS t
+       JOIN unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
+         ON t.id = c.id AND t.num_attempts = c.num_attempts
+       WHERE t.lease_owner = $3 AND t.status = 'pending'
+       ORDER BY t.id
+       FOR UPDATE OF t`,
+      [idsOf(claims), countsOf(claims), owner],
+    );
+    return rows.map((row: AttemptRow) => toAttempt(row));
+  }
+
+  async savepointStart(tx: PgQueryable): Promise<void> {
+    await tx.query('SAVEPOINT async_task_attempt');
+  }
+
+  async savepointNext(tx: PgQueryable): Promise<void> {
+    // No parameters: node-postgres sends this as one simple query, two statements, one round trip.
+    await tx.query('RELEASE SAVEPOINT async_task_attempt; SAVEPOINT async_task_attempt');
+  }
+
+  async savepointRollback(tx: PgQueryable): Promise<void> {
+    await tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
+  }
+
+  async attemptMarkSucceededClaims(tx: PgQueryable | null, owner: string, claims: readonly ClaimRef[]) {
+    if (claims.length === 0) return [];
+    const { rows } = await (tx ?? this.store.pool).query(
+      `UPDATE ${this.table} AS t SET status = 'succeeded', completed_at = now(), updated_at = now(),
+         lease_owner = NULL, lease_expires_at = NULL
+       FROM unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
+       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 AND t.status = 'pending'
+       RETURNING t.id`,
+      [idsOf(claims), countsOf(claims), owner],
+    );
+    return rows.map((row: { id: string }) => String(row.id));
+  }
+
+  async attemptRecordClaimFailure(
+    tx: PgQueryable | null,
+    owner: string,
+    claim: ClaimRef,
+    failure: ClaimFailure,
+  ): Promise<Attempt | null> {
+    const { rows } = await (tx ?? this.store.pool).query(
+      `UPDATE ${this.table} SET
+         last_error = $4,
+         updated_at = now(),
+         lease_owner = NULL,
+         lease_expires_at = NULL,
+         status = CASE WHEN $5::double precision IS NULL THEN 'failed' ELSE status END,
+         completed_at = CASE WHEN $5::double precision IS NULL THEN now() ELSE completed_at END,
+         scheduled_at = CASE WHEN $5::double precision IS NULL THEN scheduled_at
+                             ELSE now() + $5::double precision * interval '1 millisecond' END
+       WHERE id = $1 AND num_attempts = $2 AND lease_owner = $3 AND status = 'pending'
+       RETURNING ${COLUMNS}`,
+      [claim.id, claim.numAttempts, owner, failure.lastError, failure.retryInMs],
+    );
+    return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  async attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
+    const { rowCount } = await this.store.pool.query(
+      `DELETE FROM ${this.table} WHERE id IN (
+         SELECT id FROM ${this.table}
+         WHERE completed_at IS NOT NULL AND completed_at < now() - $2::double precision * interval '1 millisecond'
+           AND status = ANY($1::text[])
+         ORDER BY completed_at LIMIT $3)`,
+      [statuses, olderThanMs, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
+    const pool = this.store.pool;
+    const key = `async-task:${name}:${this.store.tableName}`;
+    if (!('connect' in pool)) {
+      // An ORM lends no session: hold a transaction-scoped lock instead, released when it ends.
+      return pool.transaction(async (tx) => {
+        const { rows } = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [key]);
+        return rows[0]?.locked ? fn() : undefined;
+      });
+    }
+    const client = await pool.connect();
+    let broken = false;
+    try {
+      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
+      if (!rows[0]?.locked) return undefined;
+      try {
+        return await fn();
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1))', [key]).catch(() => {
+          broken = true;
+        });
+      }
+    } finally {
+      // A session lock that could not be released goes with its connection.
+      client.release(broken);
+    }
+  }
+
+  async subscribeWake(onWake: () => void, onError: (error: unknown) => void): Promise<WakeSubscription> {
+    this.localListeners.add(onWake);
+    const pool = this.store.pool;
+    if (!('connect' in pool)) {
+      // An ORM lends no connection to LISTEN on: this process's enqueues wake at once, others' by polling.
+      return {
+        close: async () => {
+          this.localListeners.delete(onWake);
+        },
+      };
+    }
+    let client: PgListenClient | undefined;
+    try {
+      client = (await pool.connect()) as unknown as PgListenClient;
+      client.on('notification', (message) => {
+        if (message.channel === this.channel) onWake();
+      });
+      client.on('error', (error) => onError(error));
+      await client.query(`LISTEN ${this.channel}`);
+    } catch (error) {
+      this.localListeners.delete(onWake);
+      client?.release(true);
+      throw error;
+    }
+    const listening = client;
+    let closed = false;
+    return {
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        this.localListeners.delete(onWake);
+        let broken = false;
+        await listening.query(`UNLISTEN ${this.channel}`).catch(() => {
+          broken = true;
+        });
+        listening.removeAllListeners('notification');
+        listening.removeAllListeners('error');
+        listening.release(broken);
+      },
+    };
+  }
+}
+
+function prefixed(alias: string): string {
+  return COLUMNS.split(',')
+    .map((column) => `${alias}.${column.trim()}`)
+    .join(', ');
+}
