@@ -8,8 +8,9 @@ export interface TransactionBridge<Tx, Inner> {
   transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
-// The Store operations that take the caller's transaction as their first argument.
-const TX_OPERATIONS = new Set<string | symbol>([
+// The Store operations that take the caller's transaction as their first argument
+// (test/unit/adapted-store.test.ts fails when a store gains one that is missing here).
+export const TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
   'attemptInsert',
   'attemptInsertSync',
   'attemptLock',
@@ -19,7 +20,7 @@ const TX_OPERATIONS = new Set<string | symbol>([
 ]);
 
 // The WorkerStore operations that take a transaction (or null: none) as their first argument.
-const WORKER_TX_OPERATIONS = new Set<string | symbol>([
+export const WORKER_TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
   'attemptLockClaims',
   'savepointStart',
   'savepointNext',
@@ -29,7 +30,7 @@ const WORKER_TX_OPERATIONS = new Set<string | symbol>([
 ]);
 
 /** `target` with the named operations taking `Tx` (or null) first, mapped to `Inner` for it. */
-function mapTxArgument<Tx, Inner>(target: object, operations: Set<string | symbol>, inner: (tx: Tx) => Inner) {
+function mapTxArgument<Tx, Inner>(target: object, operations: ReadonlySet<string | symbol>, inner: (tx: Tx) => Inner) {
   return new Proxy(target, {
     get(object, key) {
       const value: unknown = Reflect.get(object, key, object);
@@ -42,8 +43,8 @@ function mapTxArgument<Tx, Inner>(target: object, operations: Set<string | symbo
 
 /**
  * A store whose transactions are the client's own (a Kysely `Transaction`, a Knex `trx`, …):
- * `enqueue` takes one, and targets receive one as `ctx.tx`. Every other operation is the inner
- * store's, unchanged, so operations added to `Store` later pass through without an edit here.
+ * `enqueue` takes one, and targets receive one as `ctx.tx`. Operations that take no transaction
+ * are the inner store's, unchanged: operations added to a store later pass through by themselves.
  */
 export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBridge<Tx, Inner>): Store<Tx> {
   const transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
