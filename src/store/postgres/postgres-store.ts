@@ -1,7 +1,12 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
+import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { PostgresDashboardStore } from './postgres-dashboard-store.js';
+import { postgresAttemptStats } from './postgres-stats.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -87,13 +92,14 @@ export const COLUMNS = `id, idempotence_token, status, target, method_name, meth
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
-export class PostgresStore implements Store<PgQueryable> {
+export class PostgresStore implements Store<PgQueryable>, StatsStore {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
   /** @internal for the worker store */
   readonly names: PostgresNames;
   private readonly migrationsTable: string;
   private readonly worker: PostgresWorkerStore;
+  private readonly dashboard: DashboardStore;
 
   constructor(
     /** @internal for the worker store */
@@ -108,6 +114,7 @@ export class PostgresStore implements Store<PgQueryable> {
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
     this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
+    this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
   async migrate(): Promise<void> {
@@ -118,10 +125,7 @@ export class PostgresStore implements Store<PgQueryable> {
         `async-task:migrate:${this.tableName}`,
       ]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
-      await tx.query(
-        `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
-           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
+      await tx.query(postgresMigrationsTableSql(this.migrationsTable));
       const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
       const applied = new Set(rows.map((row: { version: number }) => row.version));
       for (const migration of postgresMigrations) {
@@ -298,6 +302,14 @@ export class PostgresStore implements Store<PgQueryable> {
       [id, failure.lastError, failure.retryInMs],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
+  }
+
+  attemptStats(options: StatsOptions): Promise<AttemptStats> {
+    return postgresAttemptStats(this.pool, this.names.table, options);
   }
 
   async close(): Promise<void> {

@@ -41,7 +41,7 @@ function byDue(a: Attempt, b: Attempt): number {
 
 /** The parts of the PostgreSQL store this one works through. */
 export interface PostgresStoreInternals {
-  /** A `pg.Pool`, or an ORM's connections behind an adapter (no clients of their own to lend). */
+  /** A pg pool, or an ORM's transaction runner (which lends out no client to LISTEN on). */
   readonly pool: PgPoolLike | PgTransactorLike;
   readonly names: PostgresNames;
   readonly tableName: string;
@@ -210,16 +210,16 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   }
 
   async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const pool = this.store.pool;
     const key = `async-task:${name}:${this.store.tableName}`;
-    if (!('connect' in pool)) {
-      // An ORM lends no session: hold a transaction-scoped lock instead, released when it ends.
-      return pool.transaction(async (tx) => {
+    const source = this.store.pool;
+    if (!('connect' in source)) {
+      // No client of our own to hold a session lock: a transaction-scoped one, held while fn runs.
+      return source.transaction(async (tx) => {
         const { rows } = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [key]);
         return rows[0]?.locked ? fn() : undefined;
       });
     }
-    const client = await pool.connect();
+    const client = await source.connect();
     let broken = false;
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
@@ -239,9 +239,9 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   async subscribeWake(onWake: () => void, onError: (error: unknown) => void): Promise<WakeSubscription> {
     this.localListeners.add(onWake);
-    const pool = this.store.pool;
-    if (!('connect' in pool)) {
-      // An ORM lends no connection to LISTEN on: this process's enqueues wake at once, others' by polling.
+    const source = this.store.pool;
+    if (!('connect' in source)) {
+      // Without a client to LISTEN on, other processes' enqueues are found by polling; this process's still wake.
       return {
         close: async () => {
           this.localListeners.delete(onWake);
@@ -250,7 +250,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     }
     let client: PgListenClient | undefined;
     try {
-      client = (await pool.connect()) as unknown as PgListenClient;
+      client = (await source.connect()) as unknown as PgListenClient;
       client.on('notification', (message) => {
         if (message.channel === this.channel) onWake();
       });
