@@ -1,9 +1,12 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
+import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
+import { postgresAttemptStats } from './postgres-stats.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -89,7 +92,7 @@ export const COLUMNS = `id, idempotence_token, status, target, method_name, meth
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
-export class PostgresStore implements Store<PgQueryable> {
+export class PostgresStore implements Store<PgQueryable>, StatsStore {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
   /** @internal for the worker store */
@@ -122,10 +125,7 @@ export class PostgresStore implements Store<PgQueryable> {
         `async-task:migrate:${this.tableName}`,
       ]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
-      await tx.query(
-        `CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
-           version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      );
+      await tx.query(postgresMigrationsTableSql(this.migrationsTable));
       const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
       const applied = new Set(rows.map((row: { version: number }) => row.version));
       for (const migration of postgresMigrations) {
@@ -306,6 +306,10 @@ export class PostgresStore implements Store<PgQueryable> {
 
   dashboardQueries(): DashboardStore {
     return this.dashboard;
+  }
+
+  attemptStats(options: StatsOptions): Promise<AttemptStats> {
+    return postgresAttemptStats(this.pool, this.names.table, options);
   }
 
   async close(): Promise<void> {

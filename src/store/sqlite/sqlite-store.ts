@@ -1,9 +1,12 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
+import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
+import { sqliteAttemptStats } from './sqlite-stats.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
@@ -114,7 +117,7 @@ export class Mutex {
  * (SQLite has one writer), and reads on another, so a long perform never blocks reads.
  * An in-memory database has only one connection: everything shares it (fit for tests only).
  */
-export class SqliteStore implements Store<SqliteDatabaseLike> {
+export class SqliteStore implements Store<SqliteDatabaseLike>, StatsStore {
   readonly dialect = 'sqlite' as const;
   readonly tableName: string;
   /** @internal for the worker store, like the other non-private members below */
@@ -179,8 +182,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       // IMMEDIATE takes the write lock first: a second migrator waits, then sees the work done.
       await whenNotBusy(() => db.exec('BEGIN IMMEDIATE'), this.busyTimeoutMs);
       try {
-        db.exec(`CREATE TABLE IF NOT EXISTS ${this.migrationsTable} (
-          version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+        db.exec(sqliteMigrationsTableSql(this.migrationsTable));
         const applied = new Set(
           (db.prepare(`SELECT version FROM ${this.migrationsTable}`).all() as { version: number }[]).map(
             (row) => row.version,
@@ -396,6 +398,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   dashboardQueries(): DashboardStore {
     return this.dashboard;
+  }
+
+  async attemptStats(options: StatsOptions): Promise<AttemptStats> {
+    return sqliteAttemptStats(this.reader, this.names.table, options);
   }
 
   async close(): Promise<void> {

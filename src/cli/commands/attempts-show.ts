@@ -1,0 +1,62 @@
+import { Command } from 'commander';
+import { AttemptNotFoundError } from '../../core/errors.js';
+import { contextOf, withAsyncTask } from '../context.js';
+import { withExamples } from '../help.js';
+import { colorStatus, formatTime } from '../output.js';
+
+export function attemptsShowCommand(): Command {
+  const command = new Command('show')
+    .description('show one attempt, with its decoded arguments and last error')
+    .argument('<id>', 'the attempt id')
+    .option('--no-args', 'do not decrypt and print the arguments')
+    .option('--json', 'print the attempt as JSON (with "args" when decoded)')
+    .action(async (id: string, options: { args: boolean; json?: boolean }, self: Command) => {
+      const context = contextOf(self);
+      await withAsyncTask(context, async ({ asyncTask }) => {
+        const attempt = await asyncTask.find(id);
+        if (!attempt) throw new AttemptNotFoundError(id);
+        let args: { value?: unknown; error?: string } = {};
+        if (options.args) {
+          try {
+            args = { value: await asyncTask.decodeArgs(attempt) };
+          } catch (error) {
+            args = { error: error instanceof Error ? error.message : String(error) };
+          }
+        }
+        if (options.json) {
+          const { methodArgs: _stored, ...rest } = attempt;
+          return context.out.json({ ...rest, ...(options.args ? { args: args.value, argsError: args.error } : {}) });
+        }
+        const { colors } = context.out;
+        const fields: [string, string][] = [
+          ['id', attempt.id],
+          ['status', colorStatus(colors, attempt.status)],
+          ['call', `${attempt.target}.${attempt.methodName}`],
+          ['runs', String(attempt.numAttempts)],
+          ['idempotence token', attempt.idempotenceToken ?? ''],
+          ['encryptor', attempt.encryptor],
+          ['scheduled at', formatTime(attempt.scheduledAt)],
+          ['created at', formatTime(attempt.createdAt)],
+          ['updated at', formatTime(attempt.updatedAt)],
+          ['completed at', formatTime(attempt.completedAt)],
+        ];
+        if (attempt.leaseOwner)
+          fields.push(['lease', `${attempt.leaseOwner} until ${formatTime(attempt.leaseExpiresAt)}`]);
+        const width = Math.max(...fields.map(([name]) => name.length));
+        for (const [name, value] of fields) context.out.line(`${colors.dim(name.padEnd(width))}  ${value}`);
+        if (options.args) {
+          context.out.line(colors.bold('\narguments'));
+          context.out.line(args.error ? colors.red(args.error) : JSON.stringify(args.value, null, 2));
+        }
+        if (attempt.lastError) {
+          context.out.line(colors.bold('\nlast error'));
+          context.out.line(attempt.lastError);
+        }
+      });
+    });
+  return withExamples(command, [
+    ['async-task attempts show 42', 'everything about attempt 42'],
+    ['async-task attempts show 42 --no-args', 'without decrypting its arguments'],
+    ['async-task attempts show 42 --json', 'as JSON'],
+  ]);
+}

@@ -1,0 +1,140 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Command, Option } from 'commander';
+import type { ConfigDialect } from '../config/define-config.js';
+import { contextOf } from '../context.js';
+import { CliError, EXIT, usageError } from '../errors.js';
+import { withExamples } from '../help.js';
+import {
+  DEFAULT_MIGRATIONS_DIRS,
+  DEFAULT_URLS,
+  type InitChoices,
+  MIGRATION_TOOLS,
+  type MigrationTool,
+  type PlannedFile,
+  parseTimestamp,
+  TEST_RUNNERS,
+  type TestRunner,
+} from '../init/choices.js';
+import { findExistingMigration, migrationFiles } from '../init/migration-files.js';
+import { nextSteps } from '../init/next-steps.js';
+import { projectFiles } from '../init/project-files.js';
+import { chooseOne } from '../interaction.js';
+
+interface InitFlags {
+  dialect?: ConfigDialect;
+  tool?: MigrationTool;
+  runner?: TestRunner;
+  table?: string;
+  schema?: string;
+  dir?: string;
+  force?: boolean;
+  json?: boolean;
+}
+
+const TOOL_CHOICES: { value: MigrationTool; label: string; hint: string }[] = [
+  { value: 'sql', label: 'Raw SQL', hint: 'a .sql file for psql, sqlite3 or your SQL runner' },
+  { value: 'knex', label: 'Knex', hint: 'knex migrate:latest' },
+  { value: 'kysely', label: 'Kysely', hint: 'Migrator / kysely-ctl' },
+  { value: 'drizzle', label: 'Drizzle', hint: 'drizzle-kit migrate' },
+  { value: 'prisma', label: 'Prisma', hint: 'prisma migrate deploy' },
+];
+
+async function decide(flags: InitFlags, cwd: string, url: string | undefined): Promise<InitChoices> {
+  const dialect =
+    flags.dialect ??
+    (await chooseOne<ConfigDialect>(
+      'Which database?',
+      [
+        { value: 'postgres', label: 'PostgreSQL' },
+        { value: 'sqlite', label: 'SQLite', hint: 'better-sqlite3, a file next to your app' },
+      ],
+      'sqlite',
+    ));
+  const tool = flags.tool ?? (await chooseOne<MigrationTool>('Which migration tool do you use?', TOOL_CHOICES, 'sql'));
+  const runner =
+    flags.runner ??
+    (await chooseOne<TestRunner>(
+      'Which test runner?',
+      [
+        { value: 'vitest', label: 'Vitest' },
+        { value: 'node', label: 'node:test', hint: 'with tsx' },
+      ],
+      'vitest',
+    ));
+  if (flags.schema && dialect !== 'postgres') throw usageError('--schema is for PostgreSQL only.');
+  return {
+    cwd,
+    dialect,
+    tool,
+    runner,
+    url: url ?? DEFAULT_URLS[dialect],
+    table: flags.table,
+    schema: flags.schema,
+    migrationsDir: flags.dir ?? DEFAULT_MIGRATIONS_DIRS[tool],
+    now: new Date(),
+  };
+}
+
+/** Refuses to overwrite anything (or add a second migration of ours) unless --force. */
+function checkConflicts(choices: InitChoices, files: readonly PlannedFile[], force: boolean | undefined): void {
+  if (force) return;
+  const conflicts = files.filter((file) => !file.updates && fs.existsSync(path.join(choices.cwd, file.path)));
+  const existing = choices.tool === 'drizzle' ? undefined : findExistingMigration(choices.cwd, choices.migrationsDir);
+  const problems = conflicts.map((file) => file.path);
+  if (existing && !problems.includes(existing)) problems.push(`${existing} (a migration of ours)`);
+  if (problems.length > 0) {
+    throw new CliError(
+      `Would overwrite ${problems.join(', ')}; nothing written. Pass --force to overwrite.`,
+      EXIT.exists,
+    );
+  }
+}
+
+export function initCommand(): Command {
+  const command = new Command('init')
+    .description('set a project up: the migration for your tool, async-task.config.ts, a sample target and test')
+    .addOption(
+      new Option('-d, --dialect <dialect>', 'the database (asked when omitted on a terminal; else sqlite)').choices([
+        'postgres',
+        'sqlite',
+      ]),
+    )
+    .addOption(new Option('--tool <tool>', 'your migration tool (asked, else sql)').choices(MIGRATION_TOOLS))
+    .addOption(new Option('--runner <runner>', 'your test runner (asked, else vitest)').choices(TEST_RUNNERS))
+    .option('--table <name>', 'the attempts table (default async_task_attempts)')
+    .option('--schema <name>', 'the PostgreSQL schema (default public)')
+    .option('--dir <dir>', "where the migration goes (default: the tool's usual folder)")
+    .option('-f, --force', 'overwrite files that exist')
+    .option('--json', 'print {written, nextSteps} as JSON')
+    .action(async (flags: InitFlags, self: Command) => {
+      const context = contextOf(self);
+      // The global --url is the URL (or SQLite file) written into the config.
+      let choices = await decide(flags, context.cwd, context.globals.url);
+      // With --force, a migration of ours is rewritten in place (same timestamp), never added twice.
+      const existing =
+        choices.tool === 'drizzle' ? undefined : findExistingMigration(choices.cwd, choices.migrationsDir);
+      const stamp = existing && /(\d{14})_async_task/.exec(existing)?.[1];
+      if (flags.force && stamp) choices = { ...choices, now: parseTimestamp(stamp) };
+      const files = [...migrationFiles(choices), ...projectFiles(choices)];
+      checkConflicts(choices, files, flags.force);
+      for (const file of files) {
+        const full = path.join(choices.cwd, file.path);
+        fs.mkdirSync(path.dirname(full), { recursive: true });
+        fs.writeFileSync(full, file.content);
+      }
+      const steps = nextSteps(choices, files);
+      if (flags.json) return context.out.json({ written: files.map((file) => file.path), nextSteps: steps });
+      const { colors } = context.out;
+      context.out.line(colors.bold(`async-task init: ${choices.dialect}, ${choices.tool}, ${choices.runner}`));
+      for (const file of files) context.out.line(`  ${colors.green(file.updates ? 'updated' : 'wrote')}  ${file.path}`);
+      context.out.line(colors.bold('\nNext:'));
+      for (const [index, step] of steps.entries()) context.out.line(`  ${index + 1}. ${step}`);
+    });
+  return withExamples(command, [
+    ['async-task init', 'asks for the database, migration tool and test runner'],
+    ['async-task init --dialect postgres --tool knex', 'a Knex migration for PostgreSQL'],
+    ['async-task init -d sqlite --tool drizzle --runner node', 'Drizzle Kit on SQLite, tests with node:test'],
+    ['async-task init --tool prisma --force', 'again, overwriting what it wrote before'],
+  ]);
+}

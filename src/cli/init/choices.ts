@@ -1,0 +1,55 @@
+import type { ConfigDialect } from '../config/define-config.js';
+
+export const MIGRATION_TOOLS = ['sql', 'knex', 'kysely', 'drizzle', 'prisma'] as const;
+export type MigrationTool = (typeof MIGRATION_TOOLS)[number];
+
+export const TEST_RUNNERS = ['vitest', 'node'] as const;
+export type TestRunner = (typeof TEST_RUNNERS)[number];
+
+/** Everything `init` decides before it writes. */
+export interface InitChoices {
+  readonly cwd: string;
+  readonly dialect: ConfigDialect;
+  readonly tool: MigrationTool;
+  readonly runner: TestRunner;
+  /** Written into the config; `DATABASE_URL` still overrides it. */
+  readonly url: string;
+  readonly table: string | undefined;
+  readonly schema: string | undefined;
+  /** Where the migration goes; each tool has its own default. */
+  readonly migrationsDir: string;
+  /** The migration's timestamp: names sort by it in every tool. */
+  readonly now: Date;
+}
+
+/** A file `init` will write, relative to `cwd`. */
+export interface PlannedFile {
+  readonly path: string;
+  readonly content: string;
+  /** Appending to an existing file of the tool (Drizzle's journal) rather than creating one. */
+  readonly updates?: boolean;
+}
+
+export const DEFAULT_URLS: Record<ConfigDialect, string> = {
+  postgres: 'postgres://postgres@localhost:5432/postgres',
+  sqlite: 'app.db',
+};
+
+export const DEFAULT_MIGRATIONS_DIRS: Record<MigrationTool, string> = {
+  sql: 'migrations',
+  knex: 'migrations',
+  kysely: 'migrations',
+  drizzle: 'drizzle',
+  prisma: 'prisma/migrations',
+};
+
+/** `20261128110722`: the prefix Knex and Prisma give their migrations. */
+export function timestamp(date: Date): string {
+  return date.toISOString().replace(/\D/g, '').slice(0, 14);
+}
+
+/** The inverse of `timestamp`. */
+export function parseTimestamp(stamp: string): Date {
+  const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(stamp.slice(at, at + (i === 0 ? 4 : 2))));
+  return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+}

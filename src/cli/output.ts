@@ -1,0 +1,111 @@
+import Table from 'cli-table3';
+import pc from 'picocolors';
+import type { AttemptStatus, Logger } from '../core/types.js';
+
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** Where a command writes: stdout for results, stderr for progress and messages. */
+export interface Output {
+  readonly colors: Colors;
+  readonly isTty: boolean;
+  /** Terminal width, or 120 when not a terminal. */
+  readonly width: number;
+  line(text?: string): void;
+  json(value: unknown): void;
+  /** A message for the person (stderr), so stdout stays clean for pipes. */
+  note(text: string): void;
+  table(head: readonly string[], rows: readonly (readonly string[])[], options?: TableOptions): void;
+}
+
+export interface TableOptions {
+  /** Index of the column that shrinks first when the terminal is narrow. Default: the last. */
+  readonly flexColumn?: number;
+}
+
+/** Colour only when stdout is a terminal, NO_COLOR is unset and `--no-color` was not given. */
+export function createOutput(options: { color: boolean }): Output {
+  const isTty = Boolean(process.stdout.isTTY);
+  const colors = pc.createColors(options.color && isTty && !process.env.NO_COLOR);
+  const width = isTty ? Math.max(60, process.stdout.columns ?? 120) : 120;
+  return {
+    colors,
+    isTty,
+    width,
+    line: (text = '') => process.stdout.write(`${text}\n`),
+    json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
+    note: (text) => process.stderr.write(`${text}\n`),
+    table(head, rows, tableOptions = {}) {
+      const widths = fitColumns(head, rows, width, tableOptions.flexColumn ?? head.length - 1);
+      const table = new Table({
+        head: head.map((title) => colors.bold(title)),
+        colWidths: widths,
+        style: { head: [], border: [], compact: true },
+        truncate: '…',
+      });
+      for (const row of rows) table.push([...row]);
+      process.stdout.write(`${table.toString()}\n`);
+    },
+  };
+}
+
+// biome-ignore lint/suspicious/noControlCharactersInRegex: strips ANSI colour codes to measure text.
+const visible = (text: string) => text.replace(/\u001b\[[0-9;]*m/g, '').length;
+
+/** Column widths (padding and borders included) that fit `width`, shrinking the flex column first, then the widest. */
+function fitColumns(head: readonly string[], rows: readonly (readonly string[])[], width: number, flex: number) {
+  const widths = head.map((title, index) =>
+    Math.max(visible(title), ...rows.map((row) => Math.max(...(row[index] ?? '').split('\n').map(visible)))),
+  );
+  const padded = () => widths.reduce((sum, w) => sum + w + 2, 0) + widths.length + 1;
+  const minimum = 6;
+  if (padded() > width && widths[flex] !== undefined) {
+    widths[flex] = Math.max(minimum, widths[flex] - (padded() - width));
+  }
+  while (padded() > width) {
+    const widest = widths.indexOf(Math.max(...widths));
+    if ((widths[widest] ?? 0) <= minimum) break;
+    widths[widest] = (widths[widest] ?? 0) - 1;
+  }
+  return widths.map((w) => w + 2);
+}
+
+export function colorStatus(colors: Colors, status: AttemptStatus): string {
+  if (status === 'succeeded') return colors.green(status);
+  if (status === 'failed') return colors.red(status);
+  if (status === 'expired') return colors.gray(status);
+  return colors.yellow(status);
+}
+
+/** `3m 12s ago`-style ages for tables; exact ISO times go to --json. */
+export function formatAge(ms: number): string {
+  const seconds = Math.round(ms / 1000);
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h ${minutes % 60}m`;
+  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
+}
+
+export function formatTime(date: Date | null): string {
+  return date
+    ? date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/\.\d+Z$/, 'Z')
+    : '';
+}
+
+/** The CLI's logger: warnings and errors on stderr; info too for long-running commands; debug with --verbose. */
+export function createCliLogger(options: { verbose: boolean; info: boolean }): Logger {
+  const write = (level: string, message: string, fields?: Record<string, unknown>) =>
+    process.stderr.write(
+      `${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}\n`,
+    );
+  return {
+    debug: (message, fields) => options.verbose && write('debug', message, fields),
+    info: (message, fields) => (options.info || options.verbose) && write('info', message, fields),
+    warn: (message, fields) => write('warn', message, fields),
+    error: (message, fields) => write('error', message, fields),
+  };
+}

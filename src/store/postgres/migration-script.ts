@@ -1,0 +1,57 @@
+import { derivedName, quoteIdentifier } from '../identifiers.js';
+import { dedentStatement, splitStatements } from '../split-statements.js';
+import { type PostgresNames, postgresMigrations } from './migrations.js';
+
+export interface PostgresScriptOptions {
+  /** Default: `public`. */
+  schema?: string;
+  /** Default: `async_task_attempts`. */
+  table?: string;
+  /** Only migrations after this version. Default: 0 (all). */
+  afterVersion?: number;
+}
+
+/** The validated, quoted names the migrations and the store use for one schema and table. */
+export function postgresNames(rawSchema: string, rawTable: string): PostgresNames & { migrationsTable: string } {
+  const schema = quoteIdentifier(rawSchema, 'schema');
+  const table = `${schema}.${quoteIdentifier(rawTable, 'table')}`;
+  return {
+    table,
+    schema,
+    rawTable,
+    index: (suffix) => derivedName(rawTable, suffix),
+    migrationsTable: `${schema}.${derivedName(rawTable, 'migrations')}`,
+  };
+}
+
+/** The table where applied migration versions are recorded, so `migrate()` and a user's tool agree. */
+export function postgresMigrationsTableSql(migrationsTable: string): string {
+  return `CREATE TABLE IF NOT EXISTS ${migrationsTable} (
+  version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`;
+}
+
+/**
+ * The library's migrations as one script for another migration tool (psql, Knex, Kysely, Drizzle,
+ * Prisma): the same DDL `migrate()` runs, plus the bookkeeping rows, so a later `migrate()` applies
+ * only newer migrations. One statement per element, without the final semicolon, for tools that run one at a time.
+ */
+export function postgresMigrationScript(options: PostgresScriptOptions = {}): string[] {
+  const names = postgresNames(options.schema ?? 'public', options.table ?? 'async_task_attempts');
+  const statements = [`CREATE SCHEMA IF NOT EXISTS ${names.schema}`, postgresMigrationsTableSql(names.migrationsTable)];
+  for (const migration of postgresMigrations) {
+    if (migration.version <= (options.afterVersion ?? 0)) continue;
+    const [first = '', ...rest] = splitStatements(migration.sql(names)).map(dedentStatement);
+    statements.push(
+      `-- async-task migration ${migration.version}: ${migration.name}\n${first}`,
+      ...rest,
+      `INSERT INTO ${names.migrationsTable} (version, name) VALUES (${migration.version}, '${migration.name.replaceAll("'", "''")}')`,
+    );
+  }
+  return statements;
+}
+
+/** Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
+export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVersion'> = {}): string[] {
+  const names = postgresNames(options.schema ?? 'public', options.table ?? 'async_task_attempts');
+  return [`DROP TABLE IF EXISTS ${names.table} CASCADE`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
+}

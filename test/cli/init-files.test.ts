@@ -1,0 +1,126 @@
+// What `init` writes and refuses to write, with flags and with prompts on a real terminal.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { CLI, json, makeProject, read, removeProject, runCli, write } from './support/project.js';
+
+const projects: string[] = [];
+const project = (name: string) => {
+  const dir = makeProject(name);
+  projects.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of projects) removeProject(dir);
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Runs `init` on a pseudo-terminal (util-linux `script`) and answers its prompts with keystrokes. */
+async function initOnTerminal(dir: string, answers: string[][]): Promise<{ code: number | null; screen: string }> {
+  const command = `stty cols 100 rows 40; exec ${process.execPath} ${CLI} init`;
+  const child = spawn('script', ['-qfec', command, '/dev/null'], { cwd: dir, env: { ...process.env, TERM: 'xterm' } });
+  let screen = '';
+  child.stdout.on('data', (chunk) => {
+    screen += chunk;
+  });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const questions = ['Which database?', 'Which migration tool', 'Which test runner?'];
+  for (const [index, keys] of answers.entries()) {
+    for (let i = 0; i < 200 && !screen.includes(questions[index]!); i++) await sleep(25);
+    for (const key of keys) {
+      child.stdin.write(key);
+      await sleep(100);
+    }
+  }
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  const code = await closed;
+  clearTimeout(timer);
+  return { code, screen };
+}
+
+const UP = '\u001b[A';
+const DOWN = '\u001b[B';
+const ENTER = '\r';
+
+describe('async-task init', () => {
+  test.skipIf(!fs.existsSync('/usr/bin/script'))(
+    'asks for the dialect, tool and runner when a terminal is attached, and colours its report',
+    async () => {
+      const dir = project('init-tty');
+      // sqlite is preselected: up to postgres; sql preselected: down to knex; vitest preselected: down to node:test.
+      const { code, screen } = await initOnTerminal(dir, [
+        [UP, ENTER],
+        [DOWN, ENTER],
+        [DOWN, ENTER],
+      ]);
+      expect(code, screen).toBe(0);
+      expect(screen).toContain('async-task init: postgres, knex, node');
+      expect(screen).toContain('\u001b[32mwrote\u001b[39m');
+      expect(read(dir, 'async-task.config.ts')).toContain("dialect: 'postgres'");
+      expect(read(dir, 'test/async-task.test.ts')).toContain("from 'node:test'");
+      const [migration] = fs.readdirSync(path.join(dir, 'migrations'));
+      expect(migration).toMatch(/^\d{14}_async_task\.js$/);
+      expect(read(dir, `migrations/${migration}`)).toContain('export async function up(knex)');
+    },
+  );
+
+  test('without a terminal, missing choices take the defaults (sqlite, raw SQL, vitest)', async () => {
+    const dir = project('init-defaults');
+    const { written } = json(await runCli(dir, ['init', '--json']));
+    expect(written).toEqual([
+      expect.stringMatching(/^migrations\/\d{14}_async_task\.sql$/),
+      'async-task.config.ts',
+      'src/targets/greeter.ts',
+      'test/async-task.test.ts',
+    ]);
+    expect(read(dir, 'async-task.config.ts')).toContain("url: 'app.db'");
+    expect(read(dir, 'test/async-task.test.ts')).toContain("from 'vitest'");
+  });
+
+  test('never overwrites without --force; --force rewrites its migration in place', async () => {
+    const dir = project('init-force');
+    const first = json(await runCli(dir, ['init', '-d', 'postgres', '--tool', 'kysely', '--json']));
+    write(dir, 'src/targets/greeter.ts', '// my own edits\n');
+
+    const refused = await runCli(dir, ['init', '-d', 'postgres', '--tool', 'kysely']);
+    expect(refused.code).toBe(7);
+    expect(refused.stderr).toContain('Would overwrite');
+    expect(refused.stderr).toContain('nothing written. Pass --force to overwrite.');
+    expect(read(dir, 'src/targets/greeter.ts')).toBe('// my own edits\n');
+
+    // A migration of ours from an earlier run still counts: a second one would create the table twice.
+    for (const file of ['async-task.config.ts', 'src/targets/greeter.ts', 'test/async-task.test.ts']) {
+      fs.rmSync(path.join(dir, file));
+    }
+    const earlier = 'migrations/20200101000000_async_task.ts';
+    fs.renameSync(path.join(dir, first.written[0]), path.join(dir, earlier));
+    const second = await runCli(dir, ['init', '-d', 'postgres', '--tool', 'kysely']);
+    expect(second.code).toBe(7);
+    expect(second.stderr).toContain(`${earlier} (a migration of ours)`);
+
+    const forced = json(await runCli(dir, ['init', '-d', 'postgres', '--tool', 'kysely', '--force', '--json']));
+    expect(forced.written).toEqual([earlier, ...first.written.slice(1)]);
+    expect(fs.readdirSync(path.join(dir, 'migrations'))).toEqual(['20200101000000_async_task.ts']);
+    expect(read(dir, 'src/targets/greeter.ts')).toContain('export const Greeter');
+  });
+
+  test('--table and --schema reach the migration, the config and the sample test', async () => {
+    const dir = project('init-names');
+    const { written } = json(
+      await runCli(dir, ['init', '-d', 'postgres', '--tool', 'sql', '--table', 'jobs', '--schema', 'queue', '--json']),
+    );
+    const sql = read(dir, written[0]);
+    expect(sql).toContain('CREATE SCHEMA IF NOT EXISTS "queue"');
+    expect(sql).toContain('CREATE TABLE "queue"."jobs"');
+    expect(sql).toContain('INSERT INTO "queue"."jobs_migrations" (version, name) VALUES (1,');
+    expect(read(dir, 'async-task.config.ts')).toContain("schema: 'queue',\n  table: 'jobs',");
+    expect(read(dir, 'test/async-task.test.ts')).toContain('{ schema: config.schema, table: config.table }');
+    const bad = await runCli(dir, ['init', '-d', 'sqlite', '--schema', 'queue', '--force']);
+    expect(bad.code).toBe(2);
+    const badName = await runCli(dir, ['init', '-d', 'sqlite', '--table', 'jobs; drop', '--force']);
+    expect(badName.code).toBe(3);
+    expect(badName.stderr).toContain('table "jobs; drop" must match');
+  });
+});

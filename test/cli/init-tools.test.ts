@@ -1,0 +1,273 @@
+// For every migration tool: `async-task init` in an empty project, then that tool's own migration run
+// against a real database, then the generated sample test passes in the user's test runner.
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import pg from 'pg';
+import { afterAll, describe, expect, inject, test } from 'vitest';
+import { postgresMigrations } from '../../src/store/postgres/migrations.js';
+import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
+import {
+  createDatabase,
+  expectOk,
+  json,
+  makeProject,
+  type RunResult,
+  read,
+  removeProject,
+  runCli,
+  runNode,
+  runProgram,
+  write,
+} from './support/project.js';
+
+type Dialect = 'postgres' | 'sqlite';
+
+interface ToolCase {
+  readonly tool: 'sql' | 'knex' | 'kysely' | 'drizzle' | 'prisma';
+  readonly dialect: Dialect;
+  readonly runner: 'vitest' | 'node';
+  /** The user's own setup of the tool, before `init`. */
+  prepare?(dir: string, env: Record<string, string>): Promise<void> | void;
+  /** The tool's own migration run. */
+  migrate(dir: string, env: Record<string, string>, written: string[]): Promise<RunResult>;
+}
+
+const SQLITE_FILE = 'app.db';
+const bin = (name: string, file: string) => path.join('node_modules', name, file);
+
+const kyselyMigrator = (dialect: Dialect) => `import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { FileMigrationProvider, Kysely, Migrator, ${dialect === 'postgres' ? 'PostgresDialect' : 'SqliteDialect'} } from 'kysely';
+${dialect === 'postgres' ? "import pg from 'pg';" : "import Database from 'better-sqlite3';"}
+
+const db = new Kysely<any>({
+  dialect: ${
+    dialect === 'postgres'
+      ? 'new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL }) })'
+      : `new SqliteDialect({ database: new Database('${SQLITE_FILE}') })`
+  },
+});
+const migrator = new Migrator({
+  db,
+  provider: new FileMigrationProvider({ fs, path, migrationFolder: path.resolve('migrations') }),
+});
+const { error, results } = await migrator.migrateToLatest();
+console.log(JSON.stringify(results));
+await db.destroy();
+if (error) throw error;
+`;
+
+const drizzleConfig = (dialect: Dialect) => `import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: '${dialect === 'postgres' ? 'postgresql' : 'sqlite'}',
+  schema: './src/db/schema.ts',
+  out: './drizzle',
+  dbCredentials: { url: ${dialect === 'postgres' ? 'process.env.DATABASE_URL!' : `'${SQLITE_FILE}'`} },
+});
+`;
+
+const drizzleSchema = (dialect: Dialect) =>
+  dialect === 'postgres'
+    ? `import { integer, pgTable, text } from 'drizzle-orm/pg-core';\n\nexport const users = pgTable('users', { id: integer('id').primaryKey(), name: text('name') });\n`
+    : `import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';\n\nexport const users = sqliteTable('users', { id: integer('id').primaryKey(), name: text('name') });\n`;
+
+const drizzleKit = (dir: string, args: string[], env: Record<string, string>) =>
+  runNode(dir, [bin('drizzle-kit', 'bin.cjs'), ...args], { env });
+
+/** Runs a .sql file the way the raw-SQL user would: psql, or the sqlite3 shell (better-sqlite3 when it is absent). */
+async function runSqlFile(dir: string, dialect: Dialect, file: string, env: Record<string, string>) {
+  if (dialect === 'postgres') {
+    return runProgram(dir, 'psql', [env.DATABASE_URL!, '-1', '-v', 'ON_ERROR_STOP=1', '-q', '-f', file], { env });
+  }
+  if (fs.existsSync('/usr/bin/sqlite3')) {
+    return runProgram(dir, 'sqlite3', ['-bail', SQLITE_FILE], { input: read(dir, file) });
+  }
+  const db = new Database(path.join(dir, SQLITE_FILE));
+  db.exec(read(dir, file));
+  db.close();
+  return { code: 0, stdout: '', stderr: '' };
+}
+
+const CASES: ToolCase[] = [
+  {
+    tool: 'sql',
+    dialect: 'postgres',
+    runner: 'vitest',
+    migrate: (dir, env, written) => runSqlFile(dir, 'postgres', written[0]!, env),
+  },
+  {
+    tool: 'sql',
+    dialect: 'sqlite',
+    runner: 'node',
+    migrate: (dir, env, written) => runSqlFile(dir, 'sqlite', written[0]!, env),
+  },
+  {
+    tool: 'knex',
+    dialect: 'postgres',
+    runner: 'node',
+    prepare: (dir) =>
+      write(
+        dir,
+        'knexfile.js',
+        "export default { client: 'pg', connection: process.env.DATABASE_URL, migrations: { directory: './migrations' } };\n",
+      ),
+    migrate: (dir, env) => runNode(dir, [bin('knex', 'bin/cli.js'), 'migrate:latest'], { env }),
+  },
+  {
+    tool: 'knex',
+    dialect: 'sqlite',
+    runner: 'vitest',
+    // A TypeScript knexfile: the migration is written in TypeScript too, and knex runs under tsx.
+    prepare: (dir) =>
+      write(
+        dir,
+        'knexfile.ts',
+        `export default { client: 'better-sqlite3', connection: { filename: '${SQLITE_FILE}' }, useNullAsDefault: true, migrations: { directory: './migrations', extension: 'ts' } };\n`,
+      ),
+    migrate: (dir, env) => runNode(dir, ['--import', 'tsx', bin('knex', 'bin/cli.js'), 'migrate:latest'], { env }),
+  },
+  {
+    tool: 'kysely',
+    dialect: 'postgres',
+    runner: 'vitest',
+    prepare: (dir) => write(dir, 'scripts/migrate.ts', kyselyMigrator('postgres')),
+    migrate: (dir, env) => runNode(dir, ['--import', 'tsx', 'scripts/migrate.ts'], { env }),
+  },
+  {
+    tool: 'kysely',
+    dialect: 'sqlite',
+    runner: 'node',
+    prepare: (dir) => write(dir, 'scripts/migrate.ts', kyselyMigrator('sqlite')),
+    migrate: (dir, env) => runNode(dir, ['--import', 'tsx', 'scripts/migrate.ts'], { env }),
+  },
+  {
+    tool: 'drizzle',
+    dialect: 'postgres',
+    runner: 'vitest',
+    // A project that already has a Drizzle migration: ours is appended to its journal.
+    async prepare(dir, env) {
+      write(dir, 'drizzle.config.ts', drizzleConfig('postgres'));
+      write(dir, 'src/db/schema.ts', drizzleSchema('postgres'));
+      expectOk(await drizzleKit(dir, ['generate', '--name', 'users'], env), 'drizzle-kit generate');
+    },
+    migrate: (dir, env) => drizzleKit(dir, ['migrate'], env),
+  },
+  {
+    tool: 'drizzle',
+    dialect: 'sqlite',
+    runner: 'node',
+    prepare: (dir) => {
+      write(dir, 'drizzle.config.ts', drizzleConfig('sqlite'));
+      write(dir, 'src/db/schema.ts', drizzleSchema('sqlite'));
+    },
+    migrate: (dir, env) => drizzleKit(dir, ['migrate'], env),
+  },
+  {
+    tool: 'prisma',
+    dialect: 'postgres',
+    runner: 'vitest',
+    // `prisma migrate deploy` needs Prisma's schema engine, a binary its package downloads from
+    // Prisma's servers at install time; this machine reaches only the npm registry. So the file
+    // Prisma would run is run with psql here, in one transaction, as Prisma does.
+    migrate: (dir, env, written) => runSqlFile(dir, 'postgres', written[0]!, env),
+  },
+];
+
+async function appliedVersions(dialect: Dialect, dir: string, url: string | undefined): Promise<number[]> {
+  if (dialect === 'postgres') {
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    try {
+      const { rows } = await client.query('SELECT version FROM async_task_attempts_migrations ORDER BY version');
+      return rows.map((row) => row.version);
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(path.join(dir, SQLITE_FILE), { readonly: true });
+  try {
+    return (db.prepare('SELECT version FROM async_task_attempts_migrations ORDER BY version').all() as any[]).map(
+      (row) => row.version,
+    );
+  } finally {
+    db.close();
+  }
+}
+
+describe('async-task init, then the tool migrates and the sample test passes', () => {
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  });
+
+  for (const toolCase of CASES) {
+    test(`${toolCase.tool} on ${toolCase.dialect}, tested with ${toolCase.runner}`, { timeout: 90_000 }, async () => {
+      const dir = makeProject(`${toolCase.tool}-${toolCase.dialect}`);
+      cleanups.push(() => removeProject(dir));
+      const env: Record<string, string> = {};
+      if (toolCase.dialect === 'postgres') {
+        const database = await createDatabase(inject('pgAdminUrl'));
+        cleanups.push(database.drop);
+        env.DATABASE_URL = database.url;
+      }
+      await toolCase.prepare?.(dir, env);
+
+      const init = expectOk(
+        await runCli(
+          dir,
+          ['init', '--dialect', toolCase.dialect, '--tool', toolCase.tool, '--runner', toolCase.runner, '--json'],
+          { env },
+        ),
+        'init',
+      );
+      const { written, nextSteps } = json<{ written: string[]; nextSteps: string[] }>(init);
+      expect(written).toEqual(
+        expect.arrayContaining(['async-task.config.ts', 'src/targets/greeter.ts', 'test/async-task.test.ts']),
+      );
+      expect(nextSteps.length).toBeGreaterThan(2);
+      for (const file of written) expect(fs.existsSync(path.join(dir, file))).toBe(true);
+      if (toolCase.tool === 'prisma') {
+        expect(written[0]).toMatch(/^prisma\/migrations\/\d{14}_async_task\/migration\.sql$/);
+        expect(written).toContain('prisma/migrations/migration_lock.toml');
+      }
+
+      expectOk(await toolCase.migrate(dir, env, written), `${toolCase.tool}'s migration`);
+      // The tool recorded our migration in the library's bookkeeping: migrate() has nothing left to do.
+      const allVersions = (toolCase.dialect === 'postgres' ? postgresMigrations : sqliteMigrations).map(
+        (m) => m.version,
+      );
+      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(allVersions);
+      expectOk(await runCli(dir, ['migrate'], { env }), 'async-task migrate after the tool');
+      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(allVersions);
+
+      const sampleTest =
+        toolCase.runner === 'vitest'
+          ? runNode(dir, [bin('vitest', 'vitest.mjs'), 'run', 'test/async-task.test.ts'], { env })
+          : runNode(dir, ['--import', 'tsx', '--test', 'test/async-task.test.ts'], { env });
+      const result = expectOk(await sampleTest, 'the generated sample test');
+      expect(`${result.stdout}${result.stderr}`).toMatch(toolCase.runner === 'vitest' ? /1 passed/ : /# pass 1/);
+
+      // The sample test's attempt, seen through the CLI.
+      const list = json(expectOk(await runCli(dir, ['attempts', 'list', '--json'], { env }), 'attempts list'));
+      expect(list.attempts).toEqual([
+        expect.objectContaining({ target: 'Greeter', methodName: 'greet', status: 'succeeded' }),
+      ]);
+    });
+  }
+
+  test('drizzle-kit accepts the journal and snapshot init wrote, and generates the next migration after it', async () => {
+    const dir = makeProject('drizzle-next');
+    cleanups.push(() => removeProject(dir));
+    write(dir, 'drizzle.config.ts', drizzleConfig('sqlite'));
+    write(dir, 'src/db/schema.ts', drizzleSchema('sqlite'));
+    expectOk(await runCli(dir, ['init', '-d', 'sqlite', '--tool', 'drizzle', '--runner', 'node']), 'init');
+    expectOk(await drizzleKit(dir, ['check'], {}), 'drizzle-kit check');
+    expectOk(await drizzleKit(dir, ['generate', '--name', 'users'], {}), 'drizzle-kit generate');
+    const journal = JSON.parse(read(dir, 'drizzle/meta/_journal.json'));
+    expect(journal.entries.map((entry: { tag: string }) => entry.tag)).toEqual(['0000_async_task', '0001_users']);
+    expect(read(dir, 'drizzle/0001_users.sql')).toContain('CREATE TABLE `users`');
+    expectOk(await drizzleKit(dir, ['migrate'], {}), 'drizzle-kit migrate');
+  });
+});
