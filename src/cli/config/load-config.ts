@@ -37,7 +37,8 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
   const file = findConfigFile(cwd, explicit);
   const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true });
+  // jiti's file cache (node_modules/.cache/jiti) keeps repeated commands fast; entries are keyed by content.
+  const jiti = createJiti(import.meta.url, { moduleCache: false, interopDefault: true });
   let exported: unknown;
   try {
     exported = await jiti.import(file, { default: true });
