@@ -131,10 +131,12 @@ export function initCommand(): Command {
       context.out.line(colors.bold('\nNext:'));
       for (const [index, step] of steps.entries()) context.out.line(`  ${index + 1}. ${step}`);
     });
+  command.addHelpText('after', '\nThe global --url sets the URL (or SQLite file) written into the config.');
   return withExamples(command, [
     ['async-task init', 'asks for the database, migration tool and test runner'],
     ['async-task init --dialect postgres --tool knex', 'a Knex migration for PostgreSQL'],
     ['async-task init -d sqlite --tool drizzle --runner node', 'Drizzle Kit on SQLite, tests with node:test'],
     ['async-task init --tool prisma --force', 'again, overwriting what it wrote before'],
+    ['async-task --url postgres://localhost/app init -d postgres', 'with this URL in the config'],
   ]);
 }

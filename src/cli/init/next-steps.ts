@@ -34,13 +34,15 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
         "with drizzle-kit push, keep the library's tables out: tablesFilter: ['!async_task_*'] in drizzle.config.ts",
       );
       break;
-    case 'prisma':
+    case 'prisma': {
+      const table = `${choices.schema ?? 'public'}.${choices.table ?? 'async_task_attempts'}`;
       steps.push(
         'npx prisma migrate deploy',
         "so `prisma migrate dev` never drops the library's tables, list them in prisma.config.ts: " +
-          "experimental: { externalTables: true }, tables: { external: ['public.async_task_attempts', 'public.async_task_attempts_migrations'] }",
+          `experimental: { externalTables: true }, tables: { external: ['${table}', '${table}_migrations'] }`,
       );
       break;
+    }
   }
   steps.push(
     choices.runner === 'vitest' ? `npx vitest run ${TEST_PATH}` : `node --import tsx --test ${TEST_PATH}`,
