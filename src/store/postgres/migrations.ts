@@ -66,4 +66,72 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'create enqueue function',
+    // Enqueue from plain SQL (any client, trigger or language) inside the caller's transaction.
+    // Writes the row exactly as enqueue() with no encryptor does: args as JSON text, encryptor 'null'.
+    // Two statements, not one: after ON CONFLICT waited for a racing insert, only a new statement sees it.
+    sql: ({ table, schema, index }) => `
+      CREATE FUNCTION ${schema}.${index('enqueue')}(
+        target text,
+        method text,
+        args jsonb,
+        idempotence_token text DEFAULT NULL,
+        scheduled_at timestamptz DEFAULT NULL
+      ) RETURNS ${table}
+      LANGUAGE plpgsql
+      AS $enqueue$
+      #variable_conflict use_column
+      DECLARE
+        attempt ${table};
+      BEGIN
+        IF $1 IS NULL OR $1 = '' THEN
+          RAISE EXCEPTION 'async-task: target must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $2 IS NULL OR $2 = '' THEN
+          RAISE EXCEPTION 'async-task: method must be a non-empty text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $3 IS NULL THEN
+          RAISE EXCEPTION 'async-task: args must not be SQL NULL (pass ''null''::jsonb)'
+            USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF $4 = '' THEN
+          RAISE EXCEPTION 'async-task: idempotence_token must be NULL or a non-empty text'
+            USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        INSERT INTO ${table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+          VALUES ($1, $2, $3::text, 'null', $4, $5)
+          ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
+          RETURNING * INTO attempt;
+        IF FOUND THEN
+          RETURN attempt;
+        END IF;
+        SELECT * INTO attempt FROM ${table}
+          WHERE target = $1 AND method_name = $2 AND idempotence_token = $4;
+        RETURN attempt;
+      END
+      $enqueue$;
+      COMMENT ON FUNCTION ${schema}.${index('enqueue')}(text, text, jsonb, text, timestamptz) IS
+        'async-task: creates an attempt in the current transaction (arguments stored unencrypted). Returns the attempt, or the existing one for a used idempotence token.';
+    `,
+  },
+  {
+    version: 4,
+    name: 'dashboard indexes',
+    // Each keeps one page of the dashboard an index range scan at any table size (see bench/dashboard.ts).
+    sql: ({ table, index }) => `
+      CREATE INDEX ${index('created_idx')} ON ${table} (created_at, id);
+      CREATE INDEX ${index('status_created_idx')} ON ${table} (status, created_at, id);
+      CREATE INDEX ${index('status_due_idx')} ON ${table} (status, (COALESCE(scheduled_at, created_at)), id);
+      CREATE INDEX ${index('due_all_idx')} ON ${table} ((COALESCE(scheduled_at, created_at)), id);
+      -- INCLUDE lets the targets page count by status from the index alone.
+      CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id)
+        INCLUDE (status, completed_at);
+      CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
+      -- The overview's last hour and the targets page's window, read from the index alone.
+      CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at) INCLUDE (target, method_name, status)
+        WHERE completed_at IS NOT NULL;
+    `,
+  },
 ];

@@ -1,10 +1,10 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
-import { postgresAttemptStats } from './postgres-stats.js';
+import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -19,6 +19,11 @@ export interface PgPoolClientLike extends PgQueryable {
 /** The part of a `pg.Pool` the library uses. */
 export interface PgPoolLike extends PgQueryable {
   connect(): Promise<PgPoolClientLike>;
+}
+
+/** A source that runs transactions itself (an ORM's, via an adapter) instead of lending out clients. */
+export interface PgTransactorLike extends PgQueryable {
+  transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T>;
 }
 
 export interface PostgresStoreOptions {
@@ -42,14 +47,23 @@ export interface AttemptRow {
   method_args: string;
   encryptor: string;
   num_attempts: number;
-  scheduled_at: Date | null;
-  completed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
+  scheduled_at: Date | string | null;
+  completed_at: Date | string | null;
+  created_at: Date | string;
+  updated_at: Date | string;
   last_error: string | null;
   lease_owner: string | null;
-  lease_expires_at: Date | null;
+  lease_expires_at: Date | string | null;
   due?: boolean;
+}
+
+// Some clients (Drizzle) switch off timestamp parsing and hand back PostgreSQL's text form.
+function toDate(value: Date | string): Date;
+function toDate(value: Date | string | null): Date | null;
+function toDate(value: Date | string | null): Date | null {
+  if (value === null || value instanceof Date) return value;
+  // `2026-01-02 03:04:05.678+00` → ISO 8601, which Date parses everywhere.
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
 
 export function toAttempt(row: AttemptRow): Attempt {
@@ -62,13 +76,13 @@ export function toAttempt(row: AttemptRow): Attempt {
     methodArgs: row.method_args,
     encryptor: row.encryptor,
     numAttempts: row.num_attempts,
-    scheduledAt: row.scheduled_at,
-    completedAt: row.completed_at,
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
+    scheduledAt: toDate(row.scheduled_at),
+    completedAt: toDate(row.completed_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
     lastError: row.last_error,
     leaseOwner: row.lease_owner,
-    leaseExpiresAt: row.lease_expires_at,
+    leaseExpiresAt: toDate(row.lease_expires_at),
   };
 }
 
@@ -76,17 +90,18 @@ export const COLUMNS = `id, idempotence_token, status, target, method_name, meth
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
-export class PostgresStore implements Store<PgQueryable>, StatsStore {
+export class PostgresStore implements Store<PgQueryable> {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
   /** @internal for the worker store */
   readonly names: PostgresNames;
   private readonly migrationsTable: string;
   private readonly worker: PostgresWorkerStore;
+  private readonly dashboard: DashboardStore;
 
   constructor(
     /** @internal for the worker store */
-    readonly pool: PgPoolLike,
+    readonly pool: PgPoolLike | PgTransactorLike,
     options: PostgresStoreOptions = {},
   ) {
     const rawSchema = options.schema ?? 'public';
@@ -97,12 +112,16 @@ export class PostgresStore implements Store<PgQueryable>, StatsStore {
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
     this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
+    this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
   async migrate(): Promise<void> {
     await this.transaction(async (tx) => {
       // One migrator at a time per table, across processes; released at commit.
-      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`async-task:migrate:${this.tableName}`]);
+      // (Selecting a value rather than the function's void: some clients, Prisma, cannot read a void column.)
+      await tx.query('SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1))', [
+        `async-task:migrate:${this.tableName}`,
+      ]);
       await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
       await tx.query(postgresMigrationsTableSql(this.migrationsTable));
       const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
@@ -205,7 +224,10 @@ export class PostgresStore implements Store<PgQueryable>, StatsStore {
   }
 
   async transaction<T>(fn: (tx: PgQueryable) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-    const client = await this.pool.connect();
+    const pool = this.pool;
+    // An ORM's transaction owns its connection: it commits, rolls back and releases it.
+    if (!('connect' in pool)) return pool.transaction(fn);
+    const client = await pool.connect();
     let broken: Error | boolean = false;
     try {
       await client.query('BEGIN');
@@ -280,8 +302,8 @@ export class PostgresStore implements Store<PgQueryable>, StatsStore {
     return rows[0] ? toAttempt(rows[0]) : null;
   }
 
-  attemptStats(options: StatsOptions): Promise<AttemptStats> {
-    return postgresAttemptStats(this.pool, this.names.table, options);
+  dashboardQueries(): DashboardStore {
+    return this.dashboard;
   }
 
   async close(): Promise<void> {

@@ -10,7 +10,14 @@ import type {
   WorkerStore,
 } from '../worker-store.js';
 import type { PostgresNames } from './migrations.js';
-import { type AttemptRow, COLUMNS, type PgPoolLike, type PgQueryable, toAttempt } from './postgres-store.js';
+import {
+  type AttemptRow,
+  COLUMNS,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgTransactorLike,
+  toAttempt,
+} from './postgres-store.js';
 
 /** A pooled client able to LISTEN (node-postgres' `PoolClient`). */
 interface PgListenClient extends PgQueryable {
@@ -34,7 +41,8 @@ function byDue(a: Attempt, b: Attempt): number {
 
 /** The parts of the PostgreSQL store this one works through. */
 export interface PostgresStoreInternals {
-  readonly pool: PgPoolLike;
+  /** A pg pool, or an ORM's transaction runner (which lends out no client to LISTEN on). */
+  readonly pool: PgPoolLike | PgTransactorLike;
   readonly names: PostgresNames;
   readonly tableName: string;
 }
@@ -201,8 +209,16 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   }
 
   async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
-    const client = await this.store.pool.connect();
     const key = `async-task:${name}:${this.store.tableName}`;
+    const source = this.store.pool;
+    if (!('connect' in source)) {
+      // No client of our own to hold a session lock: a transaction-scoped one, held while fn runs.
+      return source.transaction(async (tx) => {
+        const { rows } = await tx.query('SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked', [key]);
+        return rows[0]?.locked ? fn() : undefined;
+      });
+    }
+    const client = await source.connect();
     let broken = false;
     try {
       const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtext($1)) AS locked', [key]);
@@ -222,9 +238,18 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   async subscribeWake(onWake: () => void, onError: (error: unknown) => void): Promise<WakeSubscription> {
     this.localListeners.add(onWake);
+    const source = this.store.pool;
+    if (!('connect' in source)) {
+      // Without a client to LISTEN on, other processes' enqueues are found by polling; this process's still wake.
+      return {
+        close: async () => {
+          this.localListeners.delete(onWake);
+        },
+      };
+    }
     let client: PgListenClient | undefined;
     try {
-      client = (await this.store.pool.connect()) as unknown as PgListenClient;
+      client = (await source.connect()) as unknown as PgListenClient;
       client.on('notification', (message) => {
         if (message.channel === this.channel) onWake();
       });

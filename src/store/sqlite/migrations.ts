@@ -48,4 +48,18 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX ${index('completed_idx')} ON ${table} (completed_at) WHERE completed_at IS NOT NULL;
     `,
   },
+  {
+    version: 4,
+    name: 'dashboard indexes',
+    sql: ({ table, index }) => `
+      CREATE INDEX ${index('created_idx')} ON ${table} (created_at, id);
+      CREATE INDEX ${index('status_created_idx')} ON ${table} (status, created_at, id);
+      CREATE INDEX ${index('status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id);
+      CREATE INDEX ${index('due_all_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id);
+      CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id);
+      CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
+      CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at, target, method_name, status)
+        WHERE completed_at IS NOT NULL;
+    `,
+  },
 ];

@@ -1,0 +1,174 @@
+/**
+ * Times every query behind each dashboard page against 1,000,000 attempts in PostgreSQL, with the indexes of
+ * migration 4 and then without them.
+ *
+ *   npx tsx bench/dashboard.ts                      # a throwaway embedded PostgreSQL 17
+ *   BENCH_PG_URL=postgres://postgres@127.0.0.1:5432/postgres npx tsx bench/dashboard.ts
+ *   BENCH_ROWS=200000 npx tsx bench/dashboard.ts    # fewer rows
+ *
+ * The seed is one INSERT … SELECT over generate_series (enqueueing a million rows one by one would time the
+ * enqueue, not the dashboard). Each query runs once to warm the cache, then BENCH_RUNS times (default 15);
+ * the table shows the median and the slowest run in ms.
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { postgres } from '../src/drivers/postgres.js';
+import { createAsyncTask } from '../src/index.js';
+import { type AttemptFilter, type DashboardStore, dashboardQueriesOf } from '../src/store/dashboard-store.js';
+import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
+
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const MIGRATION_4_INDEXES = [
+  'created_idx',
+  'status_created_idx',
+  'status_due_idx',
+  'due_all_idx',
+  'target_created_idx',
+  'token_idx',
+  'completed_idx',
+];
+
+async function seed(pool: pg.Pool, schema: string) {
+  // 5 targets x 4 methods; 90 % succeeded, 5 % failed, 3 % expired, 2 % pending (half due, half later);
+  // created over the last 30 days, so about 1,400 complete per hour; half carry an idempotence token.
+  await pool.query(
+    `INSERT INTO ${schema}.async_task_attempts
+       (idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
+        scheduled_at, completed_at, created_at, updated_at, last_error)
+     SELECT CASE WHEN i % 2 = 0 THEN 'token-' || i END,
+       s.status, 'Target' || (i % 5), 'method' || ((i / 5) % 4), '{"n":' || i || '}', 'null',
+       CASE WHEN s.status = 'pending' THEN 0 ELSE 1 END,
+       CASE WHEN s.status = 'pending' AND i % 2 = 0 THEN now() + interval '1 hour' * (i % 48) END,
+       CASE WHEN s.status <> 'pending' THEN c.created + interval '1 second' * (i % 90) END,
+       c.created, c.created,
+       CASE WHEN s.status = 'failed' THEN 'Error: upstream said no (' || i || ')' END
+     FROM generate_series(1, $1::int) AS i,
+       LATERAL (SELECT now() - interval '30 days' * (($1::int - i)::float8 / $1::int) AS created) AS c,
+       LATERAL (SELECT CASE WHEN i % 100 < 90 THEN 'succeeded' WHEN i % 100 < 95 THEN 'failed'
+                            WHEN i % 100 < 98 THEN 'expired' ELSE 'pending' END AS status) AS s`,
+    [ROWS],
+  );
+  await pool.query(`VACUUM ANALYZE ${schema}.async_task_attempts`);
+}
+
+type Query = [page: string, name: string, run: () => Promise<unknown>];
+
+function queries(
+  store: DashboardStore,
+  find: (id: string) => Promise<unknown>,
+  cursor: string,
+  someId: string,
+): Query[] {
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  const created: AttemptFilter = { timeField: 'created' };
+  const due: AttemptFilter = { timeField: 'due' };
+  const search =
+    (filter: AttemptFilter, order: 'asc' | 'desc' = 'desc', extra = {}) =>
+    () =>
+      store.dashboardAttemptSearch({ ...filter, order, limit: 50, ...extra });
+  return [
+    ['overview', 'counts by status', () => store.dashboardStatusCounts(50_000)],
+    ['overview', 'oldest due pending', () => store.dashboardOldestDueAt()],
+    ['overview', 'completions, last hour', () => store.dashboardCompletions(hourAgo)],
+    ['attempts', 'newest first', search(created)],
+    ['attempts', 'newest first, page 2 (cursor)', search(created, 'desc', { cursor })],
+    ['attempts', 'oldest first', search(created, 'asc')],
+    ['attempts', 'status=failed', search({ ...created, status: 'failed' })],
+    ['attempts', 'status=pending by due', search({ ...due, status: 'pending' }, 'asc')],
+    ['attempts', 'status=succeeded by due, newest', search({ ...due, status: 'succeeded' })],
+    ['attempts', 'by due, no filter', search(due, 'asc')],
+    ['attempts', 'target+method', search({ ...created, target: 'Target3', method: 'method1' })],
+    [
+      'attempts',
+      'target+method+status=failed',
+      search({ ...created, target: 'Target3', method: 'method1', status: 'failed' }),
+    ],
+    ['attempts', 'idempotence token', search({ ...created, idempotenceToken: 'token-500000' })],
+    [
+      'attempts',
+      'created in one day',
+      search({ ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) }),
+    ],
+    ['attempt', 'find by id', () => find(someId)],
+    ['targets', 'last 24 hours (default)', () => store.dashboardTargetStats(new Date(Date.now() - 86_400_000))],
+    ['targets', 'last 7 days', () => store.dashboardTargetStats(new Date(Date.now() - 7 * 86_400_000))],
+    ['targets', 'all time (full scan)', () => store.dashboardTargetStats(null)],
+    ['actions', 'count status=failed (confirm)', () => store.dashboardAttemptCount({ ...created, status: 'failed' })],
+    [
+      'actions',
+      'count target+method pending',
+      () => store.dashboardAttemptCount({ ...created, target: 'Target1', method: 'method2', status: 'pending' }),
+    ],
+    [
+      'actions',
+      'next 500 ids, status=failed',
+      () => store.dashboardAttemptIds({ ...created, status: 'failed' }, null, 500),
+    ],
+  ];
+}
+
+async function time(run: () => Promise<unknown>): Promise<{ median: number; max: number }> {
+  await run();
+  const samples: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const start = performance.now();
+    await run();
+    samples.push(performance.now() - start);
+  }
+  samples.sort((a, b) => a - b);
+  return { median: samples[Math.floor(samples.length / 2)]!, max: samples.at(-1)! };
+}
+
+async function main() {
+  const embedded = process.env.BENCH_PG_URL ? null : await startEmbeddedPostgres();
+  const url = process.env.BENCH_PG_URL ?? embedded!.url;
+  const pool = new pg.Pool({ connectionString: url, max: 4 });
+  const schema = `bench_${randomBytes(4).toString('hex')}`;
+  try {
+    await pool.query(`CREATE SCHEMA ${schema}`);
+    const store = postgres(pool, { schema });
+    const asyncTask = createAsyncTask({ db: store, targets: {} });
+    await asyncTask.migrate();
+    let started = performance.now();
+    await seed(pool, schema);
+    console.log(
+      `seeded ${ROWS.toLocaleString('en-US')} attempts in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
+    const dashboard = dashboardQueriesOf(store)!;
+    const first = await dashboard.dashboardAttemptSearch({ timeField: 'created', order: 'desc', limit: 50 });
+    const someId = String(Math.floor(ROWS / 2));
+    const list = queries(dashboard, (id) => asyncTask.find(id), first.nextCursor!, someId);
+
+    const withIndexes: Record<string, { median: number; max: number }> = {};
+    for (const [page, name, run] of list) withIndexes[`${page}|${name}`] = await time(run);
+
+    started = performance.now();
+    for (const suffix of MIGRATION_4_INDEXES) {
+      await pool.query(`DROP INDEX ${schema}.async_task_attempts_${suffix}`);
+    }
+    await pool.query(`ANALYZE ${schema}.async_task_attempts`);
+    const without: Record<string, { median: number; max: number }> = {};
+    for (const [page, name, run] of list) without[`${page}|${name}`] = await time(run);
+
+    const { rows } = await pool.query('SELECT version()');
+    console.log(
+      `\n${String(rows[0].version).split(' on ')[0]}, ${ROWS.toLocaleString('en-US')} attempts, ${RUNS} runs each\n`,
+    );
+    console.log('| page | query | with migration 4: median (max) ms | without: median (max) ms |');
+    console.log('| --- | --- | ---: | ---: |');
+    for (const [page, name] of list) {
+      const a = withIndexes[`${page}|${name}`]!;
+      const b = without[`${page}|${name}`]!;
+      console.log(
+        `| ${page} | ${name} | ${a.median.toFixed(2)} (${a.max.toFixed(1)}) | ${b.median.toFixed(2)} (${b.max.toFixed(1)}) |`,
+      );
+    }
+  } finally {
+    await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
+    await pool.end();
+    await embedded?.stop();
+  }
+}
+
+await main();

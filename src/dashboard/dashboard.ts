@@ -1,0 +1,151 @@
+import { AsyncTaskError } from '../core/errors.js';
+import { type DashboardStore, dashboardQueriesOf } from '../store/dashboard-store.js';
+import { handleAction } from './actions.js';
+import { SCRIPT, STYLESHEET } from './assets.js';
+import { accessFor } from './auth.js';
+import type { PageContext } from './context.js';
+import { CSRF_COOKIE, CSRF_FIELD, CsrfTokens, csrfCookie, readCookie } from './csrf.js';
+import { html, type SafeHtml } from './html.js';
+import { layout } from './layout.js';
+import { type DashboardOptions, resolveOptions } from './options.js';
+import { attemptDetailPage } from './views/attempt-detail.js';
+import { attemptsPage } from './views/attempts.js';
+import { overviewPage } from './views/overview.js';
+import { targetsPage } from './views/targets.js';
+
+/** A fetch-style handler: mount it in any server that speaks `Request` and `Response`. */
+export type DashboardHandler = (request: Request) => Promise<Response>;
+
+const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'content-security-policy':
+    "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; form-action 'self'; " +
+    "frame-ancestors 'none'; base-uri 'none'",
+  'x-content-type-options': 'nosniff',
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'same-origin',
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-resource-policy': 'same-origin',
+  'cache-control': 'no-store',
+};
+const MAX_FORM_BYTES = 256 * 1024;
+const DETAIL = /^\/attempts\/([1-9][0-9]{0,18})$/;
+
+function respond(body: string | SafeHtml, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(String(body), {
+    status,
+    headers: { 'content-type': 'text/html; charset=utf-8', ...SECURITY_HEADERS, ...headers },
+  });
+}
+
+function plain(status: number, text: string, headers: Record<string, string> = {}): Response {
+  return respond(text, status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
+}
+
+function dashboardStoreOf(options: DashboardOptions): DashboardStore {
+  const queries = dashboardQueriesOf(options.asyncTask.internals.store);
+  if (!queries) {
+    throw new AsyncTaskError('INVALID_OPTIONS', 'createDashboard: this driver has no dashboard queries');
+  }
+  return queries;
+}
+
+async function readForm(request: Request): Promise<URLSearchParams | null> {
+  const type = request.headers.get('content-type') ?? '';
+  if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return null;
+  const length = Number(request.headers.get('content-length') ?? '0');
+  if (length > MAX_FORM_BYTES) return null;
+  const text = await request.text();
+  return text.length > MAX_FORM_BYTES ? null : new URLSearchParams(text);
+}
+
+/**
+ * Creates the dashboard: a `(request) => Promise<Response>` handler serving the overview, attempts,
+ * attempt detail and targets pages under `basePath`, and acting through `asyncTask.retry/expire/fail`.
+ */
+export function createDashboard(options: DashboardOptions): DashboardHandler {
+  const resolved = resolveOptions(options);
+  const store = dashboardStoreOf(options);
+  const csrf = new CsrfTokens(resolved.csrfSecret);
+  const { basePath, logger } = resolved;
+  const href = (path: string) => `${basePath}${path === '/' && basePath !== '' ? '' : path}` || '/';
+
+  const route = async (request: Request, url: URL, path: string): Promise<Response> => {
+    if (request.method === 'GET' && path === '/assets/dashboard.css') {
+      return respond(STYLESHEET, 200, {
+        'content-type': 'text/css; charset=utf-8',
+        'cache-control': 'private, max-age=300',
+      });
+    }
+    if (request.method === 'GET' && path === '/assets/dashboard.js') {
+      return respond(SCRIPT, 200, {
+        'content-type': 'text/javascript; charset=utf-8',
+        'cache-control': 'private, max-age=300',
+      });
+    }
+    const access = await accessFor(request, resolved);
+    if (access === 'login') {
+      const realm = (resolved.basicAuth?.realm ?? 'AsyncTask').replace(/["\\]/g, '');
+      return plain(401, 'Authentication required', { 'www-authenticate': `Basic realm="${realm}", charset="UTF-8"` });
+    }
+    if (access === 'none') return plain(403, 'Forbidden');
+
+    const cookieToken = readCookie(request, CSRF_COOKIE);
+    const csrfToken = csrf.isValid(cookieToken) ? cookieToken : csrf.issue();
+    const headers: Record<string, string> =
+      csrfToken === cookieToken ? {} : { 'set-cookie': csrfCookie(csrfToken, basePath, url.protocol === 'https:') };
+    const context: PageContext = { options: resolved, store, url, access, csrfToken, href };
+    const page = (body: SafeHtml, status = 200) => respond(body, status, headers);
+
+    if (request.method === 'POST' && path === '/actions') {
+      if (access !== 'full') return plain(403, 'Read-only: actions are disabled');
+      if (request.headers.get('sec-fetch-site') === 'cross-site') return plain(403, 'Cross-site request refused');
+      const form = await readForm(request);
+      if (!form) return plain(415, 'Expected a form (application/x-www-form-urlencoded)');
+      if (!csrf.verify(cookieToken, form.get(CSRF_FIELD))) {
+        return plain(403, 'Invalid or missing CSRF token: reload the page and try again', headers);
+      }
+      const result = await handleAction(context, form);
+      return page(result.page, result.status);
+    }
+    if (request.method !== 'GET' && request.method !== 'HEAD') {
+      return plain(405, 'Method not allowed', { allow: 'GET, HEAD, POST' });
+    }
+    if (path === '/') return page(await overviewPage(context));
+    if (path === '/attempts') return page(await attemptsPage(context));
+    if (path === '/targets') return page(await targetsPage(context));
+    const detail = DETAIL.exec(path);
+    if (detail) {
+      const attempt = await resolved.asyncTask.find(detail[1]!);
+      if (attempt) return page(await attemptDetailPage(context, attempt));
+      return page(layout(context, 'attempts', 'Not found', html`<h1>Attempt ${detail[1]} not found</h1>`), 404);
+    }
+    return page(layout(context, 'none', 'Not found', html`<h1>Not found</h1>`), 404);
+  };
+
+  return async (request) => {
+    let url: URL;
+    try {
+      url = new URL(request.url);
+    } catch {
+      return plain(400, 'Bad request');
+    }
+    const inside =
+      url.pathname === basePath
+        ? '/'
+        : url.pathname.startsWith(`${basePath}/`)
+          ? url.pathname.slice(basePath.length)
+          : null;
+    if (inside === null) return plain(404, 'Not found');
+    try {
+      return await route(request, url, inside);
+    } catch (error) {
+      // The message only: arguments never reach the log.
+      logger.error('async-task dashboard: request failed', {
+        method: request.method,
+        path: url.pathname,
+        error: error instanceof Error ? error.message : String(error),
+      });
+      return plain(500, 'The dashboard could not answer this request; the error is in the server log.');
+    }
+  };
+}

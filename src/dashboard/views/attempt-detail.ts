@@ -1,0 +1,63 @@
+import type { Attempt } from '../../core/types.js';
+import { canAct, type PageContext } from '../context.js';
+import { formatTime, statusBadge } from '../format.js';
+import { html, type SafeHtml } from '../html.js';
+import { csrfField, layout } from '../layout.js';
+
+async function argsBlock(context: PageContext, attempt: Attempt): Promise<SafeHtml> {
+  if (context.options.showArgs) {
+    try {
+      const args = await context.options.asyncTask.decodeArgs(attempt);
+      return html`<pre data-testid="args">${JSON.stringify(args, null, 2) ?? String(args)}</pre>`;
+    } catch (error) {
+      return html`<p class="problem" data-testid="args">Could not decrypt: ${(error as Error).message}</p>`;
+    }
+  }
+  if (attempt.encryptor === 'null') {
+    return html`<p class="muted" data-testid="args">Hidden: stored unencrypted (${attempt.methodArgs.length} characters). Set <code>showArgs: true</code> to show arguments.</p>`;
+  }
+  return html`<p class="muted">Encrypted by ${attempt.encryptor}; shown as stored. Set <code>showArgs: true</code> to decrypt.</p>
+<pre data-testid="args">${attempt.methodArgs}</pre>`;
+}
+
+function actions(context: PageContext, attempt: Attempt): SafeHtml {
+  if (!canAct(context)) return html``;
+  const allowed = attempt.status === 'pending' ? ['expire', 'fail'] : attempt.status === 'succeeded' ? [] : ['retry'];
+  if (allowed.length === 0) return html``;
+  return html`<form class="actions" method="post" action="${context.href('/actions')}">
+${csrfField(context)}
+<input type="hidden" name="id" value="${attempt.id}">
+<input type="hidden" name="back" value="/attempts/${attempt.id}">
+${allowed.map(
+  (action) =>
+    html`<button type="submit" name="op" value="${action}:selected"${action === 'retry' ? '' : html` class="danger"`}>${action[0]!.toUpperCase()}${action.slice(1)}</button>`,
+)}
+</form>`;
+}
+
+export async function attemptDetailPage(context: PageContext, attempt: Attempt): Promise<SafeHtml> {
+  const fields: [string, SafeHtml | string | number][] = [
+    ['id', attempt.id],
+    ['status', statusBadge(attempt.status)],
+    ['target', attempt.target],
+    ['method', attempt.methodName],
+    ['idempotence token', attempt.idempotenceToken ?? '—'],
+    ['runs (num_attempts)', attempt.numAttempts],
+    ['scheduled at', formatTime(attempt.scheduledAt)],
+    ['completed at', formatTime(attempt.completedAt)],
+    ['created at', formatTime(attempt.createdAt)],
+    ['updated at', formatTime(attempt.updatedAt)],
+    ['encryptor', attempt.encryptor],
+    ['lease owner', attempt.leaseOwner ?? '—'],
+    ['lease expires at', formatTime(attempt.leaseExpiresAt)],
+  ];
+  const body = html`<p><a href="${context.href('/attempts')}">« Attempts</a></p>
+<h1>Attempt ${attempt.id}: ${attempt.target}.${attempt.methodName}</h1>
+${actions(context, attempt)}
+<dl class="fields">${fields.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>
+<h2>Last error</h2>
+${attempt.lastError === null ? html`<p class="muted">None.</p>` : html`<pre data-testid="last-error">${attempt.lastError}</pre>`}
+<h2>Arguments</h2>
+${await argsBlock(context, attempt)}`;
+  return layout(context, 'attempts', `Attempt ${attempt.id}`, body);
+}

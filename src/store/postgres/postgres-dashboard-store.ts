@@ -1,0 +1,163 @@
+import { ATTEMPT_STATUSES, type AttemptStatus } from '../../core/types.js';
+import {
+  type AttemptFilter,
+  type AttemptSearch,
+  type AttemptSearchPage,
+  type CompletionBucket,
+  type DashboardStore,
+  decodeSearchCursor,
+  emptyStatusCounts,
+  encodeSearchCursor,
+  groupTargetRows,
+  type StatusCounts,
+  type TargetMethodStats,
+} from '../dashboard-store.js';
+import type { PostgresNames } from './migrations.js';
+import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgres-store.js';
+
+const SORT_KEY = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
+/** A cursor's key is microseconds since the epoch: exact for timestamptz, so no row is skipped or repeated. */
+const FROM_MICROS = (param: string) => `(timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond')`;
+
+/** Builds a WHERE clause with numbered parameters; values never enter the SQL text. */
+class Where {
+  readonly parts: string[] = [];
+  readonly values: unknown[] = [];
+
+  param(value: unknown): string {
+    this.values.push(value);
+    return `$${this.values.length}`;
+  }
+
+  add(sql: (param: (value: unknown) => string) => string): void {
+    this.parts.push(sql((value) => this.param(value)));
+  }
+
+  toString(): string {
+    return this.parts.length > 0 ? `WHERE ${this.parts.join(' AND ')}` : '';
+  }
+}
+
+function filterWhere(filter: AttemptFilter): Where {
+  const where = new Where();
+  const key = SORT_KEY[filter.timeField];
+  if (filter.status !== undefined) where.add((p) => `status = ${p(filter.status)}`);
+  if (filter.target !== undefined) where.add((p) => `target = ${p(filter.target)}`);
+  if (filter.method !== undefined) where.add((p) => `method_name = ${p(filter.method)}`);
+  if (filter.idempotenceToken !== undefined) where.add((p) => `idempotence_token = ${p(filter.idempotenceToken)}`);
+  if (filter.from !== undefined) where.add((p) => `${key} >= ${p(filter.from)}`);
+  if (filter.to !== undefined) where.add((p) => `${key} < ${p(filter.to)}`);
+  return where;
+}
+
+/** The dashboard's queries for PostgreSQL; every one is served by an index of migration 4 (or 1). */
+export class PostgresDashboardStore implements DashboardStore {
+  constructor(
+    private readonly pool: PgQueryable,
+    private readonly names: PostgresNames,
+  ) {}
+
+  async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
+    const where = filterWhere(search);
+    const key = SORT_KEY[search.timeField];
+    const direction = search.order === 'asc' ? 'ASC' : 'DESC';
+    const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
+    if (cursor) {
+      const comparison = search.order === 'asc' ? '>' : '<';
+      where.add((p) => `(${key}, id) ${comparison} (${FROM_MICROS(p(cursor.key))}, ${p(cursor.id)}::bigint)`);
+    }
+    const limit = where.param(search.limit + 1);
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS}, (extract(epoch FROM ${key}) * 1000000)::bigint::text AS sort_key
+       FROM ${this.names.table} ${where}
+       ORDER BY ${key} ${direction}, id ${direction} LIMIT ${limit}`,
+      where.values,
+    );
+    const page = rows.slice(0, search.limit) as (AttemptRow & { sort_key: string })[];
+    const last = page.at(-1);
+    return {
+      attempts: page.map(toAttempt),
+      nextCursor: rows.length > search.limit && last ? encodeSearchCursor(last.sort_key, String(last.id)) : null,
+    };
+  }
+
+  async dashboardAttemptCount(filter: AttemptFilter): Promise<number> {
+    const where = filterWhere(filter);
+    const { rows } = await this.pool.query(`SELECT count(*) AS n FROM ${this.names.table} ${where}`, where.values);
+    return Number(rows[0].n);
+  }
+
+  async dashboardAttemptIds(filter: AttemptFilter, afterId: string | null, limit: number): Promise<string[]> {
+    const where = filterWhere(filter);
+    if (afterId !== null) where.add((p) => `id > ${p(afterId)}`);
+    const { rows } = await this.pool.query(
+      `SELECT id FROM ${this.names.table} ${where} ORDER BY id LIMIT ${where.param(limit)}`,
+      where.values,
+    );
+    return rows.map((row: { id: string }) => String(row.id));
+  }
+
+  async dashboardStatusCounts(exactUpTo: number): Promise<StatusCounts> {
+    // Each count stops at the cap: a bounded range of the (status, created_at, id) index.
+    const { rows } = await this.pool.query(
+      `SELECT s.status, (SELECT count(*) FROM (SELECT 1 FROM ${this.names.table} WHERE status = s.status LIMIT $1) AS c) AS n
+       FROM unnest($2::text[]) AS s(status)`,
+      [exactUpTo + 1, ATTEMPT_STATUSES],
+    );
+    const counts = emptyStatusCounts();
+    const estimated: AttemptStatus[] = [];
+    for (const row of rows as { status: AttemptStatus; n: string }[]) {
+      counts[row.status] = Number(row.n);
+      if (counts[row.status] <= exactUpTo) continue;
+      // Past the cap, the planner's estimate (kept fresh by autovacuum's ANALYZE) is good enough to read.
+      const plan = await this.pool.query(`EXPLAIN (FORMAT JSON) SELECT 1 FROM ${this.names.table} WHERE status = $1`, [
+        row.status,
+      ]);
+      const planRows = Number(plan.rows[0]['QUERY PLAN'][0].Plan['Plan Rows']);
+      counts[row.status] = Math.max(exactUpTo + 1, planRows);
+      estimated.push(row.status);
+    }
+    return { counts, estimated };
+  }
+
+  async dashboardOldestDueAt(): Promise<Date | null> {
+    // Shaped like the due index of migration 1, so it reads one index entry.
+    const { rows } = await this.pool.query(
+      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${this.names.table}
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
+       ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
+    );
+    return rows[0]?.due_at ?? null;
+  }
+
+  async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {
+    const { rows } = await this.pool.query(
+      `SELECT date_trunc('minute', completed_at) AS minute, status, count(*) AS n
+       FROM ${this.names.table} WHERE completed_at >= $1
+       GROUP BY 1, 2 ORDER BY 1`,
+      [since],
+    );
+    return rows.map((row: { minute: Date; status: CompletionBucket['status']; n: string }) => ({
+      minute: row.minute,
+      status: row.status,
+      count: Number(row.n),
+    }));
+  }
+
+  async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
+    const grouped = `SELECT target, method_name, status, count(*) AS n,
+         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at FROM ${this.names.table}`;
+    const { rows } =
+      since === null
+        ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
+        : // Pending from the (status, …) index; the window from completed_idx alone (it includes the columns).
+          await this.pool.query(
+            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+             UNION ALL
+             ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
+             ORDER BY 1, 2`,
+            [since],
+          );
+    return groupTargetRows(rows);
+  }
+}

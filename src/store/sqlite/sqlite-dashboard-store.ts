@@ -1,0 +1,136 @@
+import type { AttemptStatus } from '../../core/types.js';
+import {
+  type AttemptFilter,
+  type AttemptSearch,
+  type AttemptSearchPage,
+  type CompletionBucket,
+  type DashboardStore,
+  decodeSearchCursor,
+  emptyStatusCounts,
+  encodeSearchCursor,
+  groupTargetRows,
+  type StatusCounts,
+  type TargetMethodStats,
+  type TargetStatusRow,
+} from '../dashboard-store.js';
+import type { SqliteNames } from './migrations.js';
+import { type AttemptRow, COLUMNS, type SqliteDatabaseLike, toAttempt } from './sqlite-store.js';
+
+const SORT_KEY = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
+
+function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[] } {
+  const parts: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    parts.push(sql);
+    values.push(value);
+  };
+  const key = SORT_KEY[filter.timeField];
+  if (filter.status !== undefined) add('status = ?', filter.status);
+  if (filter.target !== undefined) add('target = ?', filter.target);
+  if (filter.method !== undefined) add('method_name = ?', filter.method);
+  if (filter.idempotenceToken !== undefined) add('idempotence_token = ?', filter.idempotenceToken);
+  if (filter.from !== undefined) add(`${key} >= ?`, filter.from.getTime());
+  if (filter.to !== undefined) add(`${key} < ?`, filter.to.getTime());
+  return { parts, values };
+}
+
+const whereSql = (parts: string[]) => (parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '');
+
+/** The dashboard's queries for SQLite, read on the store's reader connection. Times are epoch ms. */
+export class SqliteDashboardStore implements DashboardStore {
+  constructor(
+    private readonly reader: () => SqliteDatabaseLike,
+    private readonly names: SqliteNames,
+  ) {}
+
+  private all<T>(sql: string, values: unknown[] = []): T[] {
+    return this.reader()
+      .prepare(sql)
+      .all(...values) as T[];
+  }
+
+  async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
+    const { parts, values } = filterWhere(search);
+    const key = SORT_KEY[search.timeField];
+    const direction = search.order === 'asc' ? 'ASC' : 'DESC';
+    const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
+    if (cursor) {
+      parts.push(`(${key}, id) ${search.order === 'asc' ? '>' : '<'} (?, ?)`);
+      values.push(BigInt(cursor.key), BigInt(cursor.id));
+    }
+    const rows = this.all<AttemptRow & { sort_key: number }>(
+      `SELECT ${COLUMNS}, ${key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
+       ORDER BY ${key} ${direction}, id ${direction} LIMIT ?`,
+      [...values, search.limit + 1],
+    );
+    const page = rows.slice(0, search.limit);
+    const last = page.at(-1);
+    return {
+      attempts: page.map(toAttempt),
+      nextCursor: rows.length > search.limit && last ? encodeSearchCursor(last.sort_key, String(last.id)) : null,
+    };
+  }
+
+  async dashboardAttemptCount(filter: AttemptFilter): Promise<number> {
+    const { parts, values } = filterWhere(filter);
+    return this.all<{ n: number }>(`SELECT count(*) AS n FROM ${this.names.table} ${whereSql(parts)}`, values)[0]!.n;
+  }
+
+  async dashboardAttemptIds(filter: AttemptFilter, afterId: string | null, limit: number): Promise<string[]> {
+    const { parts, values } = filterWhere(filter);
+    if (afterId !== null) {
+      parts.push('id > ?');
+      values.push(BigInt(afterId));
+    }
+    return this.all<{ id: number }>(`SELECT id FROM ${this.names.table} ${whereSql(parts)} ORDER BY id LIMIT ?`, [
+      ...values,
+      limit,
+    ]).map((row) => String(row.id));
+  }
+
+  /** Exact always: SQLite keeps no cheap estimate, and an embedded database stays small enough to count. */
+  async dashboardStatusCounts(_exactUpTo: number): Promise<StatusCounts> {
+    const counts = emptyStatusCounts();
+    const rows = this.all<{ status: AttemptStatus; n: number }>(
+      `SELECT status, count(*) AS n FROM ${this.names.table} GROUP BY status`,
+    );
+    for (const row of rows) counts[row.status] = row.n;
+    return { counts, estimated: [] };
+  }
+
+  async dashboardOldestDueAt(): Promise<Date | null> {
+    const row = this.all<{ due_at: number }>(
+      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${this.names.table}
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= ?
+       ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
+      [Date.now()],
+    )[0];
+    return row ? new Date(row.due_at) : null;
+  }
+
+  async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {
+    return this.all<{ minute: number; status: CompletionBucket['status']; n: number }>(
+      `SELECT (completed_at / 60000) * 60000 AS minute, status, count(*) AS n
+       FROM ${this.names.table} WHERE completed_at >= ?
+       GROUP BY 1, 2 ORDER BY 1`,
+      [since.getTime()],
+    ).map((row) => ({ minute: new Date(row.minute), status: row.status, count: row.n }));
+  }
+
+  async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
+    const grouped = `SELECT target, method_name, status, count(*) AS n,
+         max(CASE WHEN status = 'failed' THEN completed_at END) AS last_failure_at FROM ${this.names.table}`;
+    return groupTargetRows(
+      since === null
+        ? this.all<TargetStatusRow>(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
+        : this.all<TargetStatusRow>(
+            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+             UNION ALL
+             ${grouped} WHERE completed_at >= ? GROUP BY target, method_name, status
+             ORDER BY 1, 2`,
+            [since.getTime()],
+          ),
+    );
+  }
+}

@@ -1,0 +1,255 @@
+import { randomBytes } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { createDashboard } from '../../src/dashboard/index.js';
+import { aesGcmEncryptor } from '../../src/index.js';
+import { dashboardQueriesOf } from '../../src/store/dashboard-store.js';
+import { forEachDialect } from '../support/suite.js';
+import { DashboardClient, rowIds } from './client.js';
+import { seed } from './seed.js';
+
+const noRetry = { retry: { maxAttempts: 1 } };
+const decodeAmpersands = (href: string) => href.replace(/&amp;/g, '&');
+
+forEachDialect('dashboard handler', (env) => {
+  it('overview: counts by status, the oldest due pending attempt, the last hour as a chart', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask, basePath: '/admin/tasks' }));
+    const page = await client.get('/admin/tasks');
+    expect(page.status).toBe(200);
+    const count = (status: string) =>
+      new RegExp(`data-status="${status}">\\s*<span class="n">(\\d+)</span>`).exec(page.text)?.[1];
+    expect([count('pending'), count('succeeded'), count('failed'), count('expired')]).toEqual(['3', '4', '2', '0']);
+    expect(page.text).toMatch(/data-testid="oldest-due">\s*<span class="n">\d+s<\/span>/);
+    expect(page.text).toContain('data-testid="hour-succeeded">4<');
+    expect(page.text).toContain('data-testid="hour-failed">2<');
+    expect(page.text).toContain('<svg class="chart"');
+    expect((page.text.match(/<title>\d\d:\d\d UTC: /g) ?? []).length).toBe(60);
+  });
+
+  it('status counts: exact up to the cap; past it an estimate on PostgreSQL, still exact on SQLite', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    await seed(e, asyncTask);
+    const store = dashboardQueriesOf(asyncTask.internals.store)!;
+    expect(await store.dashboardStatusCounts(100)).toEqual({
+      counts: { pending: 3, succeeded: 4, failed: 2, expired: 0 },
+      estimated: [],
+    });
+    const capped = await store.dashboardStatusCounts(2);
+    expect(capped.counts.failed).toBe(2);
+    if (asyncTask.internals.store.dialect === 'postgres') {
+      expect([...capped.estimated].sort()).toEqual(['pending', 'succeeded']);
+      expect(capped.counts.succeeded).toBeGreaterThanOrEqual(3);
+    } else {
+      expect(capped).toEqual({ counts: { pending: 3, succeeded: 4, failed: 2, expired: 0 }, estimated: [] });
+    }
+  });
+
+  it('attempts: filters by status, target, method, idempotence token and due time', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    const list = async (query: string) => rowIds((await client.get(`/attempts?${query}`)).text).sort();
+    expect(await list('status=failed')).toEqual([...ids.exploded].sort());
+    expect(await list('target=OrderClient&method=fulfill')).toEqual([...ids.fulfilled].sort());
+    expect(await list('target=Nobody')).toEqual([]);
+    expect(await list('token=order-3')).toEqual([ids.fulfilled[2]]);
+    expect(await list('time=due&from=2030-01-01&to=2031-01-01T00:00')).toEqual([ids.later[0]]);
+    expect(await list('time=due&from=2030-01-01T00:00:00Z')).toEqual([...ids.later].sort());
+    const bad = await client.get('/attempts?status=bogus&from=yesterday');
+    expect(bad.status).toBe(200);
+    expect(bad.text).toContain('Unknown status &quot;bogus&quot;');
+    expect(bad.text).toContain('Could not read from');
+    expect(rowIds(bad.text)).toHaveLength(9);
+  });
+
+  it('attempts: keyset pages by created or due time, either order, with no row missed or repeated', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask, pageSize: 2 }));
+    for (const query of ['', 'order=asc', 'time=due', 'time=due&order=desc', 'status=succeeded&order=asc']) {
+      const seen: string[] = [];
+      let path: string | null = `/attempts?${query}`;
+      while (path) {
+        const page = await client.get(path);
+        seen.push(...rowIds(page.text));
+        const next = /rel="next" href="([^"]+)"/.exec(page.text);
+        path = next ? decodeAmpersands(next[1]!) : null;
+      }
+      const expected = query.startsWith('status=succeeded') ? 4 : 9;
+      expect(new Set(seen).size, query).toBe(expected);
+      expect(seen, query).toHaveLength(expected);
+      const numeric = seen.map(Number);
+      if (query === '') expect(numeric).toEqual([...numeric].sort((a, b) => b - a));
+      if (query === 'order=asc') expect(numeric).toEqual([...numeric].sort((a, b) => a - b));
+    }
+  });
+
+  it('attempt detail: every field, last_error inert, args hidden, decrypted only with showArgs', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const hidden = DashboardClient.over(createDashboard({ asyncTask }));
+    const failed = await hidden.get(`/attempts/${ids.exploded[1]}`);
+    expect(failed.status).toBe(200);
+    for (const field of ['idempotence token', 'runs (num_attempts)', 'scheduled at', 'completed at', 'created at']) {
+      expect(failed.text).toContain(`<dt>${field}</dt>`);
+    }
+    expect(failed.text).toContain('&lt;script&gt;window.__xss = 1&lt;/script&gt;');
+    expect(failed.text).not.toContain('<script>window.__xss');
+    expect(failed.text).not.toContain('<img src=x');
+    const due = await hidden.get(`/attempts/${ids.due}`);
+    expect(due.text).toContain('Hidden: stored unencrypted');
+    expect(due.text).not.toContain('hunter2');
+
+    const shown = DashboardClient.over(createDashboard({ asyncTask, showArgs: true }));
+    const decoded = await shown.get(`/attempts/${ids.due}`);
+    expect(decoded.text).toContain('&quot;secret&quot;: &quot;hunter2&quot;');
+    expect(decoded.text).toContain('&lt;b&gt;bold&lt;/b&gt;');
+
+    const encryptor = aesGcmEncryptor({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
+    const sealed = await e.make({ encryptor });
+    const secret = await e.db.inTransaction((tx) => sealed.enqueue(tx, 'OrderClient', 'echo', { card: '4242' }));
+    const asStored = await DashboardClient.over(createDashboard({ asyncTask: sealed })).get(`/attempts/${secret.id}`);
+    expect(asStored.text).toContain('Encrypted by aes-256-gcm');
+    expect(asStored.text).toContain(secret.methodArgs);
+    expect(asStored.text).not.toContain('4242');
+    const opened = await DashboardClient.over(createDashboard({ asyncTask: sealed, showArgs: true })).get(
+      `/attempts/${secret.id}`,
+    );
+    expect(opened.text).toContain('&quot;card&quot;: &quot;4242&quot;');
+    const wrongKey = await DashboardClient.over(createDashboard({ asyncTask, showArgs: true })).get(
+      `/attempts/${secret.id}`,
+    );
+    expect(wrongKey.status).toBe(200);
+    expect(wrongKey.text).toContain('Could not decrypt');
+    expect((await hidden.get('/attempts/999999')).status).toBe(404);
+  });
+
+  it('targets: pending now, and per window the completions, failure rate and last failure per target.method', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    for (const window of ['', '?window=1h', '?window=all']) {
+      const page = await client.get(`/targets${window}`);
+      const row = (name: string) =>
+        [
+          ...(new RegExp(`${name}</a></td>([\\s\\S]*?)</tr>`).exec(page.text)?.[1] ?? '').matchAll(
+            /<td[^>]*>(.*?)<\/td>/g,
+          ),
+        ].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
+      expect(row('OrderClient.fulfill').slice(0, 5), window).toEqual(['0', '4', '0', '0', '0.0%']);
+      expect(row('OrderClient.explode').slice(0, 5), window).toEqual(['0', '0', '2', '0', '100.0%']);
+      expect(row('OrderClient.explode')[5], window).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+      expect(row('OrderClient.echo').slice(0, 5), window).toEqual(['3', '0', '0', '0', '—']);
+    }
+  });
+
+  it('actions: retry one, a conflict comes back as a message, all matching after a count and a confirmation', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    await client.get('/attempts');
+    const retried = await client.post('/actions', { op: 'retry:selected', id: ids.exploded[0]!, back: '/attempts' });
+    expect(retried.status).toBe(200);
+    expect(retried.text).toContain('Retried 1 attempt.');
+    expect((await asyncTask.find(ids.exploded[0]!))?.status).toBe('pending');
+
+    const conflict = await client.post('/actions', { op: 'retry:selected', id: [ids.fulfilled[0]!, ids.exploded[1]!] });
+    expect(conflict.status).toBe(200);
+    expect(conflict.text).toContain('Retried 1 attempt.');
+    expect(conflict.text).toContain(`Attempt ${ids.fulfilled[0]} is succeeded; expected failed or expired`);
+
+    const ask = await client.post('/actions', { op: 'expire:all', status: '', target: 'OrderClient', method: 'echo' });
+    expect(ask.text).toMatch(/data-testid="confirm-count"><strong>3<\/strong> matching attempts are pending/);
+    expect((await asyncTask.find(ids.due))?.status).toBe('pending');
+    const done = await client.post('/actions', {
+      op: 'expire:all',
+      confirmed: 'yes',
+      target: 'OrderClient',
+      method: 'echo',
+    });
+    expect(done.text).toContain('Expired 3 attempts.');
+    for (const id of [...ids.later, ids.due]) expect((await asyncTask.find(id))?.status).toBe('expired');
+    const none = await client.post('/actions', { op: 'fail:all', status: 'succeeded' });
+    expect(none.text).toMatch(/<strong>0<\/strong> matching attempts are pending/);
+    const nothing = await client.post('/actions', { op: 'fail:selected' });
+    expect(nothing.status).toBe(400);
+  });
+
+  it('CSRF: without the token, or with a forged one, an action is refused and changes nothing', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const dashboard = createDashboard({ asyncTask });
+    const client = DashboardClient.over(dashboard);
+    await client.get('/attempts');
+    const missing = await client.post('/actions', { _csrf: '', op: 'retry:selected', id: ids.exploded[0]! });
+    expect(missing.status).toBe(403);
+    const forged = await client.post('/actions', { _csrf: 'abc.def', op: 'retry:selected', id: ids.exploded[0]! });
+    expect(forged.status).toBe(403);
+    const attacker = DashboardClient.over(dashboard);
+    await attacker.get('/');
+    const stolen = attacker.csrf!;
+    const mixed = await client.post('/actions', { _csrf: stolen, op: 'retry:selected', id: ids.exploded[0]! });
+    expect(mixed.status).toBe(403);
+    const crossSite = DashboardClient.over(dashboard, { 'sec-fetch-site': 'cross-site' });
+    await crossSite.get('/');
+    expect((await crossSite.post('/actions', { op: 'retry:selected', id: ids.exploded[0]! })).status).toBe(403);
+    expect((await asyncTask.find(ids.exploded[0]!))?.status).toBe('failed');
+  });
+
+  it('logs no arguments, decrypted or not', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const lines: unknown[] = [];
+    const record = (...args: unknown[]) => lines.push(args);
+    const logger = { debug: record, info: record, warn: record, error: record };
+    const client = DashboardClient.over(createDashboard({ asyncTask, showArgs: true, logger }));
+    expect((await client.get(`/attempts/${ids.due}`)).text).toContain('hunter2');
+    await client.post('/actions', { op: 'expire:selected', id: ids.due });
+    await client.post('/actions', { op: 'fail:selected', id: ids.due });
+    expect(lines.length).toBeGreaterThan(0);
+    expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('read-only mode and the authorize hook: no buttons, actions answer 403', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const readOnly = DashboardClient.over(createDashboard({ asyncTask, readOnly: true }));
+    const list = await readOnly.get('/attempts');
+    expect(list.text).not.toContain('name="op"');
+    expect(list.text).toContain('read-only');
+    expect((await readOnly.get(`/attempts/${ids.exploded[0]}`)).text).not.toContain('name="op"');
+    expect((await readOnly.post('/actions', { op: 'retry:selected', id: ids.exploded[0]! })).status).toBe(403);
+
+    const byRole = createDashboard({
+      asyncTask,
+      authorize: (request) => {
+        const role = request.headers.get('x-role');
+        return role === 'admin' ? true : role === 'viewer' ? 'read-only' : false;
+      },
+    });
+    expect((await DashboardClient.over(byRole).get('/')).status).toBe(403);
+    const viewer = DashboardClient.over(byRole, { 'x-role': 'viewer' });
+    expect((await viewer.get('/attempts')).status).toBe(200);
+    expect((await viewer.post('/actions', { op: 'retry:selected', id: ids.exploded[0]! })).status).toBe(403);
+    const admin = DashboardClient.over(byRole, { 'x-role': 'admin' });
+    await admin.get('/attempts');
+    expect((await admin.post('/actions', { op: 'retry:selected', id: ids.exploded[0]! })).text).toContain('Retried 1');
+  });
+});
+
+describe('dashboard handler (no database needed for these)', () => {
+  it('rejects bad options clearly', () => {
+    expect(() => createDashboard({} as any)).toThrow(/asyncTask/);
+  });
+});
