@@ -52,6 +52,9 @@ function validateConfig(value: unknown, name: string): AsyncTaskConfig {
   const fail = (problem: string) => new CliError(`${name}: ${problem}`, EXIT.config);
   if (!value || typeof value !== 'object') throw fail('the default export must be defineConfig({ ... })');
   const config = value as Partial<AsyncTaskConfig>;
+  if (config.dialect === undefined && config.targets === undefined) {
+    throw fail('the default export must be defineConfig({ dialect, url, targets, … })');
+  }
   if (config.dialect !== 'postgres' && config.dialect !== 'sqlite') {
     throw fail(`dialect must be 'postgres' or 'sqlite' (got ${JSON.stringify(config.dialect)})`);
   }

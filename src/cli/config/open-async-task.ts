@@ -82,7 +82,8 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     where = redactUrl(url);
   } else {
     const Database = await importPeer('better-sqlite3', loaded.path);
-    const file = path.resolve(path.dirname(loaded.path), url);
+    // `file:./app.db` (Prisma's spelling) names the same file as `./app.db`.
+    const file = path.resolve(path.dirname(loaded.path), url.replace(/^file:/, ''));
     const database = new Database(file);
     database.pragma('journal_mode = WAL');
     closers.push(() => database.close());
