@@ -101,8 +101,8 @@ export function workerCommand(): Command {
           context.out.note(`${received}: stopping; running attempts get up to ${timeoutMs} ms to finish…`);
           await worker.stop({ timeoutMs });
           context.out.note('Worker stopped.');
-          // --concurrency sizes the pool the CLI opens (the config's worker.concurrency does so by itself).
         },
+        // --concurrency sizes the pool the CLI opens (the config's worker.concurrency does so by itself).
         { poolSize: options.concurrency === undefined ? undefined : Math.max(20, options.concurrency + 5) },
       );
     });
