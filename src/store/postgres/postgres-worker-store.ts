@@ -81,7 +81,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   private async sendNotify(): Promise<void> {
     try {
-      await this.store.pool.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+      // A value, not pg_notify's void: some clients (Prisma) cannot read a void column.
+      await this.store.pool.query('SELECT true AS notified FROM pg_notify($1, $2)', [this.channel, '']);
     } catch {
       // Best effort: workers poll as the fallback.
     } finally {
