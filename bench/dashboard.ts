@@ -8,7 +8,7 @@
  *
  * The seed is one INSERT … SELECT over generate_series (enqueueing a million rows one by one would time the
  * enqueue, not the dashboard). Each query runs once to warm the cache, then BENCH_RUNS times (default 15);
- * the table shows the median and the slowest run in ms.
+ * the table shows the median and the slowest run in ms. Last, the write cost: enqueues per second with and without.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -25,8 +25,11 @@ const MIGRATION_4_INDEXES = [
   'status_due_idx',
   'due_all_idx',
   'target_created_idx',
+  'target_status_created_idx',
   'token_idx',
-  'completed_idx',
+  'completed_stats_idx',
+  'pending_target_idx',
+  'leased_idx',
 ];
 
 async function seed(pool: pg.Pool, schema: string) {
@@ -70,6 +73,7 @@ function queries(
   return [
     ['overview', 'counts by status', () => store.dashboardStatusCounts(50_000)],
     ['overview', 'oldest due pending', () => store.dashboardOldestDueAt()],
+    ['overview', 'workers (lease holders)', () => store.dashboardLeaseHolders()],
     ['overview', 'completions, last hour', () => store.dashboardCompletions(hourAgo)],
     ['attempts', 'newest first', search(created)],
     ['attempts', 'newest first, page 2 (cursor)', search(created, 'desc', { cursor })],
@@ -108,6 +112,29 @@ function queries(
   ];
 }
 
+const ENQUEUES = Number(process.env.BENCH_ENQUEUES ?? 5000);
+
+/** The write cost of the indexes: enqueues per second, one committed transaction each, 4 at a time. */
+async function enqueueRate(pool: pg.Pool, asyncTask: { enqueue: (...args: any[]) => Promise<unknown> }) {
+  const started = performance.now();
+  let next = 0;
+  const lane = async () => {
+    const client = await pool.connect();
+    try {
+      while (next < ENQUEUES) {
+        next++;
+        await client.query('BEGIN');
+        await asyncTask.enqueue(client, 'Bench', 'run', { n: next });
+        await client.query('COMMIT');
+      }
+    } finally {
+      client.release();
+    }
+  };
+  await Promise.all([lane(), lane(), lane(), lane()]);
+  return ENQUEUES / ((performance.now() - started) / 1000);
+}
+
 async function time(run: () => Promise<unknown>): Promise<{ median: number; max: number }> {
   await run();
   const samples: number[] = [];
@@ -128,7 +155,7 @@ async function main() {
   try {
     await pool.query(`CREATE SCHEMA ${schema}`);
     const store = postgres(pool, { schema });
-    const asyncTask = createAsyncTask({ db: store, targets: {} });
+    const asyncTask = createAsyncTask({ db: store, targets: { Bench: { async run(_args: { n: number }) {} } } });
     await asyncTask.migrate();
     let started = performance.now();
     await seed(pool, schema);
@@ -142,6 +169,7 @@ async function main() {
 
     const withIndexes: Record<string, { median: number; max: number }> = {};
     for (const [page, name, run] of list) withIndexes[`${page}|${name}`] = await time(run);
+    const enqueueWith = await enqueueRate(pool, asyncTask);
 
     started = performance.now();
     for (const suffix of MIGRATION_4_INDEXES) {
@@ -150,6 +178,7 @@ async function main() {
     await pool.query(`ANALYZE ${schema}.async_task_attempts`);
     const without: Record<string, { median: number; max: number }> = {};
     for (const [page, name, run] of list) without[`${page}|${name}`] = await time(run);
+    const enqueueWithout = await enqueueRate(pool, asyncTask);
 
     const { rows } = await pool.query('SELECT version()');
     console.log(
@@ -164,6 +193,9 @@ async function main() {
         `| ${page} | ${name} | ${a.median.toFixed(2)} (${a.max.toFixed(1)}) | ${b.median.toFixed(2)} (${b.max.toFixed(1)}) |`,
       );
     }
+    console.log(
+      `\nenqueue (${ENQUEUES} single-row transactions, 4 connections): ${enqueueWith.toFixed(0)}/s with migration 4, ${enqueueWithout.toFixed(0)}/s without`,
+    );
   } finally {
     await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await pool.end();

@@ -8,8 +8,9 @@ export interface TransactionBridge<Tx, Inner> {
   transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
 }
 
-// The Store operations that take the caller's transaction as their first argument.
-const TX_OPERATIONS = new Set<string | symbol>([
+// The Store operations that take the caller's transaction as their first argument
+// (test/unit/adapted-store.test.ts fails when a store gains one that is missing here).
+export const TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
   'attemptInsert',
   'attemptInsertSync',
   'attemptLock',
@@ -18,21 +19,43 @@ const TX_OPERATIONS = new Set<string | symbol>([
   'attemptRequeue',
 ]);
 
+// The WorkerStore operations that take a transaction (or null: none) as their first argument.
+export const WORKER_TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
+  'attemptLockClaims',
+  'savepointStart',
+  'savepointNext',
+  'savepointRollback',
+  'attemptMarkSucceededClaims',
+  'attemptRecordClaimFailure',
+]);
+
+/** `target` with the named operations taking `Tx` (or null) first, mapped to `Inner` for it. */
+function mapTxArgument<Tx, Inner>(target: object, operations: ReadonlySet<string | symbol>, inner: (tx: Tx) => Inner) {
+  return new Proxy(target, {
+    get(object, key) {
+      const value: unknown = Reflect.get(object, key, object);
+      if (typeof value !== 'function') return value;
+      if (!operations.has(key)) return value.bind(object);
+      return (tx: Tx | null, ...rest: unknown[]) => value.call(object, tx === null ? null : inner(tx), ...rest);
+    },
+  });
+}
+
 /**
  * A store whose transactions are the client's own (a Kysely `Transaction`, a Knex `trx`, …):
- * `enqueue` takes one, and targets receive one as `ctx.tx`. Every other operation is the inner
- * store's, unchanged, so operations added to `Store` later pass through without an edit here.
+ * `enqueue` takes one, and targets receive one as `ctx.tx`. Operations that take no transaction
+ * are the inner store's, unchanged: operations added to a store later pass through by themselves.
  */
 export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBridge<Tx, Inner>): Store<Tx> {
-  return new Proxy(inner, {
+  const transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
+  const workerStore = inner.workerStore?.();
+  const adaptedWorkerStore = workerStore && mapTxArgument(workerStore, WORKER_TX_OPERATIONS, bridge.inner);
+  const adapted = mapTxArgument(inner, TX_OPERATIONS, bridge.inner);
+  return new Proxy(adapted, {
     get(target, key) {
-      const value: unknown = Reflect.get(target, key, target);
-      if (key === 'transaction') {
-        return <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
-      }
-      if (typeof value !== 'function') return value;
-      if (TX_OPERATIONS.has(key)) return (tx: Tx, ...rest: unknown[]) => value.call(target, bridge.inner(tx), ...rest);
-      return value.bind(target);
+      if (key === 'transaction') return transaction;
+      if (key === 'workerStore') return adaptedWorkerStore && (() => adaptedWorkerStore);
+      return Reflect.get(target, key);
     },
   }) as unknown as Store<Tx>;
 }

@@ -18,7 +18,7 @@ export interface CliContext {
   readonly logger: Logger;
   readonly cwd: string;
   /** Loads the config and opens the database; closed by `withAsyncTask`. */
-  open(): Promise<OpenedAsyncTask>;
+  open(overrides?: OpenOverrides): Promise<OpenedAsyncTask>;
 }
 
 /** The context of the command being run, from the program's global options. */
@@ -31,16 +31,25 @@ export function contextOf(command: Command, options: { infoLogs?: boolean } = {}
     out: createOutput({ color: globals.color !== false }),
     logger,
     cwd,
-    async open() {
+    async open(overrides = {}) {
       const loaded = await loadConfig(cwd, globals.config);
-      return openAsyncTask(loaded, { url: globals.url, logger });
+      return openAsyncTask(loaded, { url: globals.url, logger, poolSize: overrides.poolSize });
     },
   };
 }
 
+export interface OpenOverrides {
+  /** See `OpenOptions.poolSize`. */
+  readonly poolSize?: number;
+}
+
 /** Opens the configured AsyncTask, runs `fn`, and always closes the connections. */
-export async function withAsyncTask<T>(context: CliContext, fn: (opened: OpenedAsyncTask) => Promise<T>): Promise<T> {
-  const opened = await context.open();
+export async function withAsyncTask<T>(
+  context: CliContext,
+  fn: (opened: OpenedAsyncTask) => Promise<T>,
+  overrides?: OpenOverrides,
+): Promise<T> {
+  const opened = await context.open(overrides);
   try {
     return await fn(opened);
   } finally {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { attemptsCommand } from './commands/attempts.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
@@ -29,6 +30,7 @@ export function buildProgram(version: string): Command {
     .addCommand(workerCommand())
     .addCommand(attemptsCommand())
     .addCommand(statsCommand())
+    .addCommand(dashboardCommand())
     .addCommand(demoCommand());
   program.addHelpText(
     'after',
@@ -42,6 +44,7 @@ export function buildProgram(version: string): Command {
     ['async-task worker --concurrency 10', 'perform attempts until Ctrl-C'],
     ['async-task attempts list --status failed', 'what failed, and why'],
     ['async-task stats', 'how the queue is doing'],
+    ['async-task dashboard', 'see and steer attempts in a browser'],
     ['async-task demo', 'see the point of the library in ten seconds'],
   ]);
   throwInsteadOfExit(program);

@@ -47,6 +47,14 @@ export interface TargetMethodStats {
   readonly lastFailureAt: Date | null;
 }
 
+/** A worker seen through the leases it holds on pending attempts right now. */
+export interface LeaseHolder {
+  readonly owner: string;
+  readonly running: number;
+  /** The latest expiry among its leases: a worker that stopped renewing lets it pass. */
+  readonly leaseExpiresAt: Date;
+}
+
 export interface StatusCounts {
   readonly counts: Record<AttemptStatus, number>;
   /** Statuses whose count is an estimate. */
@@ -67,6 +75,8 @@ export interface DashboardStore {
   dashboardStatusCounts(exactUpTo: number): Promise<StatusCounts>;
   /** The earliest due time among pending attempts that are due now (how far behind the queue is). */
   dashboardOldestDueAt(): Promise<Date | null>;
+  /** Workers holding unexpired leases on pending attempts, with how many each holds. */
+  dashboardLeaseHolders(): Promise<LeaseHolder[]>;
   /** Completions per minute and status since `since`. */
   dashboardCompletions(since: Date): Promise<CompletionBucket[]>;
   /**

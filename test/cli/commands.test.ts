@@ -9,10 +9,22 @@ import { sqlite } from '../../src/drivers/sqlite.js';
 import { createAsyncTask } from '../../src/index.js';
 import { postgresMigrationScript } from '../../src/store/postgres/migration-script.js';
 import { sqliteMigrationScript } from '../../src/store/sqlite/migration-script.js';
-import { createDatabase, expectOk, json, makeProject, removeProject, runCli, write } from './support/project.js';
+import {
+  createDatabase,
+  expectOk,
+  hasScript,
+  json,
+  KEYS,
+  makeProject,
+  removeProject,
+  runCli,
+  runCliOnTerminal,
+  write,
+} from './support/project.js';
 
 const targets = {
   Mailer: { async send(_args: { to: string }) {} },
+  Newsletter: { async send(_args: { to: string }) {} },
   Flaky: {
     async boom(_args: { n: number }): Promise<void> {
       throw new Error('kaboom');
@@ -27,6 +39,7 @@ export default defineConfig({
   url: 'app.db',
   targets: {
     Mailer: { async send(_args: { to: string }) {} },
+    Newsletter: { async send(_args: { to: string }) {} },
     Flaky: {
       async boom(_args: { n: number }): Promise<void> {
         throw new Error('kaboom');
@@ -42,6 +55,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     let dir: string;
     let env: Record<string, string> = {};
     let asyncTask: AsyncTask<typeof targets, any>;
+    /** A handle to enqueue on outside any transaction (the pool, or the SQLite database). */
+    let seedTx: any;
     const closers: (() => Promise<unknown> | unknown)[] = [];
     const ids: Record<string, string[]> = { sent: [], failed: [], due: [], later: [] };
     const cli = (...args: string[]) => runCli(dir, args, { env });
@@ -58,6 +73,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const pool = new pg.Pool({ connectionString: database.url });
         closers.push(() => pool.end());
         asyncTask = createAsyncTask({ db: postgres(pool), targets, retry: { maxAttempts: 1 } });
+        seedTx = pool;
         enqueueAll = async (fn) => {
           const client = await pool.connect();
           await client.query('BEGIN');
@@ -69,6 +85,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         const db = new Database(path.join(dir, 'app.db'));
         closers.push(() => db.close());
         asyncTask = createAsyncTask({ db: sqlite(db), targets, retry: { maxAttempts: 1 } });
+        seedTx = db;
         enqueueAll = async (fn) => {
           db.exec('BEGIN');
           await fn(db);
@@ -147,8 +164,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     test('stats counts by status, the oldest due pending attempt and the throughput', async () => {
       const stats = json(expectOk(await cli('stats', '--json'), 'stats'));
       expect(stats.counts).toEqual({ pending: 3, succeeded: 4, failed: 3, expired: 0 });
-      expect(stats.duePending).toBe(2);
-      expect(stats.retryingPending).toBe(0);
+      expect(stats.estimated).toEqual([]);
       expect(stats.oldestDuePendingAgeMs).toBeGreaterThanOrEqual(0);
       expect(stats.oldestDuePendingAgeMs).toBeLessThan(60_000);
       expect(stats.throughput).toHaveLength(5);
@@ -156,7 +172,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         stats.throughput.reduce((sum: number, minute: Record<string, number>) => sum + minute[key]!, 0);
       expect([total('succeeded'), total('failed')]).toEqual([4, 3]);
       const text = expectOk(await cli('stats', '--window', '3'), 'stats table');
-      expect(text.stdout).toContain('due now: 2 (0 retrying)');
+      expect(text.stdout).toMatch(/oldest due pending: waiting \d+s/);
       expect(text.stdout).toContain('throughput, last 3 min: 7 completed');
     });
 
@@ -190,6 +206,33 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         skipped: [],
       });
     });
+
+    test.skipIf(!hasScript || dialect !== 'sqlite')(
+      'bulk expire on a terminal asks for confirmation, then shows a progress bar',
+      async () => {
+        const fresh: string[] = [];
+        for (let i = 0; i < 3; i++)
+          fresh.push((await asyncTask.enqueue(seedTx, 'Newsletter', 'send', { to: `c${i}@x` })).id);
+        const declined = await runCliOnTerminal(
+          dir,
+          ['attempts', 'expire', '--target', 'Newsletter', '--status', 'pending'],
+          [{ waitFor: 'Expire 3 attempts?', keys: [KEYS.enter] }],
+        );
+        expect(declined.code, declined.screen).toBe(6);
+        expect(declined.screen).toContain('Cancelled; nothing changed.');
+        expect((await asyncTask.find(fresh[0]!))?.status).toBe('pending');
+
+        const { code, screen } = await runCliOnTerminal(
+          dir,
+          ['attempts', 'expire', '-t', 'Newsletter', '-s', 'pending'],
+          [{ waitFor: 'Expire 3 attempts?', keys: [KEYS.up, KEYS.enter] }],
+        );
+        expect(code, screen).toBe(0);
+        expect(screen).toMatch(/Expire \[[█░]+\] 3\/3 100%/);
+        expect(screen).toContain('Expired 3 of 3');
+        for (const id of fresh) expect((await asyncTask.find(id))?.status).toBe('expired');
+      },
+    );
 
     test('migrate --print is the store layer script, and migrate is idempotent', async () => {
       const printed = expectOk(await cli('migrate', '--print'), 'migrate --print').stdout;

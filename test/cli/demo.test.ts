@@ -9,7 +9,8 @@ test('async-task demo tells the rollback story without a config or a server', as
   expect(code, stderr).toBe(0);
   expect(stdout).toContain('transaction rolled back: payment declined');
   expect(stdout).toContain('(no orders and no attempts: nothing was left behind)');
-  expect(stdout).toContain('performed 1, succeeded 1, failed 0');
+  expect(stdout).toContain('✓ performed, and the worker stopped gracefully');
+  expect(stdout).toMatch(/│ 1 +│ OrderClient.fulfill │ succeeded │ 1 /);
   expect(stdout).toContain('InvalidStateError (INVALID_STATE)');
   expect(stdout).toContain('Result: the fulfillment service was called 1 time, for the order that exists.');
 });

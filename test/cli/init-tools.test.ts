@@ -29,6 +29,8 @@ interface ToolCase {
   readonly runner: 'vitest' | 'node';
   /** The user's own setup of the tool, before `init`. */
   prepare?(dir: string, env: Record<string, string>): Promise<void> | void;
+  /** Without `prepare`: the tool's setup files `init` writes for an empty project. */
+  readonly setupWritten?: readonly string[];
   /** The tool's own migration run. */
   migrate(dir: string, env: Record<string, string>, written: string[]): Promise<RunResult>;
 }
@@ -107,12 +109,8 @@ const CASES: ToolCase[] = [
     tool: 'knex',
     dialect: 'postgres',
     runner: 'node',
-    prepare: (dir) =>
-      write(
-        dir,
-        'knexfile.js',
-        "export default { client: 'pg', connection: process.env.DATABASE_URL, migrations: { directory: './migrations' } };\n",
-      ),
+    // An empty project: init writes the knexfile too.
+    setupWritten: ['knexfile.js'],
     migrate: (dir, env) => runNode(dir, [bin('knex', 'bin/cli.js'), 'migrate:latest'], { env }),
   },
   {
@@ -132,14 +130,17 @@ const CASES: ToolCase[] = [
     tool: 'kysely',
     dialect: 'postgres',
     runner: 'vitest',
-    prepare: (dir) => write(dir, 'scripts/migrate.ts', kyselyMigrator('postgres')),
-    migrate: (dir, env) => runNode(dir, ['--import', 'tsx', 'scripts/migrate.ts'], { env }),
+    // An empty project: init writes a Migrator script too.
+    setupWritten: ['scripts/kysely-migrate.ts'],
+    migrate: (dir, env) => runNode(dir, ['--import', 'tsx', 'scripts/kysely-migrate.ts'], { env }),
   },
   {
     tool: 'kysely',
     dialect: 'sqlite',
     runner: 'node',
+    // The project's own Migrator script; Kysely has no config file to find it by, so init still adds its own.
     prepare: (dir) => write(dir, 'scripts/migrate.ts', kyselyMigrator('sqlite')),
+    setupWritten: ['scripts/kysely-migrate.ts'],
     migrate: (dir, env) => runNode(dir, ['--import', 'tsx', 'scripts/migrate.ts'], { env }),
   },
   {
@@ -158,10 +159,8 @@ const CASES: ToolCase[] = [
     tool: 'drizzle',
     dialect: 'sqlite',
     runner: 'node',
-    prepare: (dir) => {
-      write(dir, 'drizzle.config.ts', drizzleConfig('sqlite'));
-      write(dir, 'src/db/schema.ts', drizzleSchema('sqlite'));
-    },
+    // An empty project: init writes drizzle.config.ts and an empty schema file too.
+    setupWritten: ['drizzle.config.ts', 'src/db/schema.ts'],
     migrate: (dir, env) => drizzleKit(dir, ['migrate'], env),
   },
   {
@@ -228,19 +227,31 @@ describe('async-task init, then the tool migrates and the sample test passes', (
       );
       expect(nextSteps.length).toBeGreaterThan(2);
       for (const file of written) expect(fs.existsSync(path.join(dir, file))).toBe(true);
+      // The tool's own setup is written only when the project has none.
+      const setupFiles = ['knexfile.js', 'scripts/kysely-migrate.ts', 'drizzle.config.ts', 'src/db/schema.ts'];
+      expect(written.filter((file) => setupFiles.includes(file))).toEqual(toolCase.setupWritten ?? []);
       if (toolCase.tool === 'prisma') {
         expect(written[0]).toMatch(/^prisma\/migrations\/\d{14}_async_task\/migration\.sql$/);
-        expect(written).toContain('prisma/migrations/migration_lock.toml');
+        expect(written).toEqual(
+          expect.arrayContaining(['prisma/migrations/migration_lock.toml', 'prisma.config.ts', 'prisma/schema.prisma']),
+        );
+        // Prisma's own config loader accepts the prisma.config.ts init wrote, external tables included.
+        const { loadConfigFromFile } = await import('@prisma/config');
+        const loaded = await loadConfigFromFile({ configRoot: dir });
+        expect(loaded.error).toBeUndefined();
+        expect(loaded.config?.tables?.external).toEqual([
+          'public.async_task_attempts',
+          'public.async_task_attempts_migrations',
+        ]);
+        expect(loaded.config?.migrations?.path).toBe(path.join(dir, 'prisma/migrations'));
       }
 
       expectOk(await toolCase.migrate(dir, env, written), `${toolCase.tool}'s migration`);
       // The tool recorded our migration in the library's bookkeeping: migrate() has nothing left to do.
-      const allVersions = (toolCase.dialect === 'postgres' ? postgresMigrations : sqliteMigrations).map(
-        (m) => m.version,
-      );
-      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(allVersions);
+      const versions = (toolCase.dialect === 'postgres' ? postgresMigrations : sqliteMigrations).map((m) => m.version);
+      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(versions);
       expectOk(await runCli(dir, ['migrate'], { env }), 'async-task migrate after the tool');
-      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(allVersions);
+      expect(await appliedVersions(toolCase.dialect, dir, env.DATABASE_URL)).toEqual(versions);
 
       const sampleTest =
         toolCase.runner === 'vitest'

@@ -71,13 +71,17 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         closers.push(() => pool.end());
         asyncTask = createAsyncTask({ db: postgres(pool), targets });
         enqueue = async (target, args) =>
-          (await asyncTask.enqueue(pool, target, (target === 'Mailer' ? 'send' : 'wait') as never, args)).id;
+          target === 'Mailer'
+            ? (await asyncTask.enqueue(pool, 'Mailer', 'send', args)).id
+            : (await asyncTask.enqueue(pool, 'Slow', 'wait', args)).id;
       } else {
         const db = new Database(path.join(dir, 'app.db'));
         closers.push(() => db.close());
         asyncTask = createAsyncTask({ db: sqlite(db), targets });
         enqueue = async (target, args) =>
-          (await asyncTask.enqueue(db, target, (target === 'Mailer' ? 'send' : 'wait') as never, args)).id;
+          target === 'Mailer'
+            ? (await asyncTask.enqueue(db, 'Mailer', 'send', args)).id
+            : (await asyncTask.enqueue(db, 'Slow', 'wait', args)).id;
       }
       closers.push(() => asyncTask.close());
       expectOk(await runCli(dir, ['migrate'], { env }), 'migrate');

@@ -28,6 +28,28 @@ forEachDialect('dashboard handler', (env) => {
     expect((page.text.match(/<title>\d\d:\d\d UTC: /g) ?? []).length).toBe(60);
   });
 
+  it('overview: the workers holding claims right now, from their leases', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    expect((await client.get('/')).text).toContain('No worker holds an attempt right now.');
+    await e.db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'slow', { ms: 1500 }));
+    const worker = asyncTask.worker({ workerId: 'box-1:<w>', concurrency: 2, pollIntervalMs: 50 });
+    await worker.start();
+    try {
+      let page = '';
+      for (let i = 0; i < 100 && !page.includes('data-testid="running"'); i++) {
+        page = (await client.get('/')).text;
+        if (!page.includes('data-testid="running"')) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(page).toMatch(/data-testid="running"><strong>1<\/strong> attempt claimed by 1 worker\./);
+      expect(page).toContain('<td>box-1:&lt;w&gt;</td>');
+    } finally {
+      await worker.stop({ timeoutMs: 5000 });
+    }
+    expect((await client.get('/')).text).toContain('No worker holds an attempt right now.');
+  });
+
   it('status counts: exact up to the cap; past it an estimate on PostgreSQL, still exact on SQLite', async () => {
     const e = await env();
     const asyncTask = await e.make(noRetry);

@@ -138,6 +138,25 @@ describe('PostgreSQL enqueue function (migration 3)', () => {
     expect((await asyncTask.find(later.id))?.status).toBe('pending');
   });
 
+  it('a running worker performs what SQL enqueued (found by its next poll: the function sends no NOTIFY)', async () => {
+    const { asyncTask, pool, calls, sqlEnqueue } = await setup();
+    const worker = asyncTask.worker({ concurrency: 2, pollIntervalMs: 100 });
+    await worker.start();
+    try {
+      await sqlEnqueue(pool, 'Orders', 'fulfill', '{"orderId":1}');
+      await sqlEnqueue(pool, 'Orders', 'fulfill', '{"orderId":2}');
+      const deadline = Date.now() + 10_000;
+      while ((await asyncTask.list({ status: 'succeeded' })).attempts.length < 2) {
+        if (Date.now() > deadline) throw new Error('the worker did not perform the attempts in time');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    } finally {
+      await worker.stop();
+    }
+    const orderIds = calls.map((call) => (call.args as { orderId: number }).orderId);
+    expect(orderIds.sort()).toEqual([1, 2]);
+  });
+
   it('rows it writes are performed when the application encrypts its own arguments', async () => {
     const encryptor = aesGcmEncryptor({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
     const { asyncTask, pool, calls, sqlEnqueue } = await setup({ encryptor });

@@ -4,7 +4,7 @@ import { drizzle as drizzleNodePg } from 'drizzle-orm/node-postgres';
 import type { PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePostgresJs } from 'drizzle-orm/postgres-js';
 import knexFactory, { type Knex } from 'knex';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import postgres, { type TransactionSql } from 'postgres';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -12,6 +12,7 @@ import { drizzleDriver } from '../../src/adapters/drizzle.js';
 import { drizzleSqliteDriver } from '../../src/adapters/drizzle-sqlite.js';
 import { knexDriver } from '../../src/adapters/knex.js';
 import { kyselyDriver } from '../../src/adapters/kysely.js';
+import { kyselySqliteDriver } from '../../src/adapters/kysely-sqlite.js';
 import { postgresJsDriver } from '../../src/adapters/postgres-js.js';
 import { prismaDriver } from '../../src/adapters/prisma.js';
 import { createAsyncTask, type PerformContext, type Store } from '../../src/index.js';
@@ -49,6 +50,19 @@ describe('adapters: the transaction type is the ORM’s own', () => {
       await asyncTask.enqueue(trx, 'Orders', 'cancel', { orderId: 1, reason: 'bored' });
       // @ts-expect-error a pg client is not a Kysely transaction
       await asyncTask.enqueue(new pg.Client(), 'Orders', 'fulfill', { orderId: 1 });
+    });
+  });
+
+  it('kysely (SQLite): any Kysely<DB> of the database, a Transaction<DB> included', () => {
+    const database = new Database(':memory:');
+    const db = new Kysely<DB>({ dialect: new SqliteDialect({ database }) });
+    const driver = kyselySqliteDriver(db, database);
+    expectTypeOf(driver).toEqualTypeOf<Store<Kysely<DB>>>();
+    const asyncTask = createAsyncTask({ db: driver, targets: ordersTarget<Kysely<DB>>() });
+    void db.transaction().execute(async (trx) => {
+      await asyncTask.enqueue(trx, 'Orders', 'fulfill', { orderId: 1 });
+      // @ts-expect-error arguments of the wrong shape
+      await asyncTask.enqueue(trx, 'Orders', 'fulfill', { order: 1 });
     });
   });
 

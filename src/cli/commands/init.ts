@@ -19,6 +19,7 @@ import {
 import { findExistingMigration, migrationFiles } from '../init/migration-files.js';
 import { nextSteps } from '../init/next-steps.js';
 import { projectFiles } from '../init/project-files.js';
+import { toolSetupFiles } from '../init/tool-setup.js';
 import { chooseOne } from '../interaction.js';
 
 interface InitFlags {
@@ -116,7 +117,15 @@ export function initCommand(): Command {
         choices.tool === 'drizzle' ? undefined : findExistingMigration(choices.cwd, choices.migrationsDir);
       const stamp = existing && /(\d{14})_async_task/.exec(existing)?.[1];
       if (flags.force && stamp) choices = { ...choices, now: parseTimestamp(stamp) };
-      const files = [...migrationFiles(choices), ...projectFiles(choices)];
+      const setup = toolSetupFiles(choices);
+      const files = [
+        ...migrationFiles(
+          choices,
+          setup.map((file) => file.path),
+        ),
+        ...setup,
+        ...projectFiles(choices),
+      ];
       checkConflicts(choices, files, flags.force);
       for (const file of files) {
         const full = path.join(choices.cwd, file.path);
@@ -131,10 +140,12 @@ export function initCommand(): Command {
       context.out.line(colors.bold('\nNext:'));
       for (const [index, step] of steps.entries()) context.out.line(`  ${index + 1}. ${step}`);
     });
+  command.addHelpText('after', '\nThe global --url sets the URL (or SQLite file) written into the config.');
   return withExamples(command, [
     ['async-task init', 'asks for the database, migration tool and test runner'],
     ['async-task init --dialect postgres --tool knex', 'a Knex migration for PostgreSQL'],
     ['async-task init -d sqlite --tool drizzle --runner node', 'Drizzle Kit on SQLite, tests with node:test'],
     ['async-task init --tool prisma --force', 'again, overwriting what it wrote before'],
+    ['async-task --url postgres://localhost/app init -d postgres', 'with this URL in the config'],
   ]);
 }

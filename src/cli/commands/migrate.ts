@@ -3,21 +3,28 @@ import { postgresMigrationScript } from '../../store/postgres/migration-script.j
 import { sqliteMigrationScript } from '../../store/sqlite/migration-script.js';
 import { loadConfig } from '../config/load-config.js';
 import { contextOf, withAsyncTask } from '../context.js';
-import { withExamples } from '../help.js';
+import { usageError } from '../errors.js';
+import { nonNegativeInt, withExamples } from '../help.js';
 
 export function migrateCommand(): Command {
   const command = new Command('migrate')
     .description('create or upgrade the attempts table (idempotent; the same as asyncTask.migrate())')
     .option('--print', 'print the migration SQL instead of running it (for your own tool or a DBA)')
+    .option(
+      '--after <version>',
+      'with --print: only the migrations after this version (for an upgrade)',
+      nonNegativeInt,
+    )
     .option('--json', 'print the result as JSON')
-    .action(async (options: { print?: boolean; json?: boolean }, self: Command) => {
+    .action(async (options: { print?: boolean; after?: number; json?: boolean }, self: Command) => {
       const context = contextOf(self);
+      if (options.after !== undefined && !options.print) throw usageError('--after goes with --print.');
       if (options.print) {
         const { config } = await loadConfig(context.cwd, context.globals.config);
         const statements =
           config.dialect === 'postgres'
-            ? postgresMigrationScript({ schema: config.schema, table: config.table })
-            : sqliteMigrationScript({ table: config.table });
+            ? postgresMigrationScript({ schema: config.schema, table: config.table, afterVersion: options.after })
+            : sqliteMigrationScript({ table: config.table, afterVersion: options.after });
         context.out.line(`${statements.join(';\n\n')};`);
         return;
       }
@@ -33,5 +40,6 @@ export function migrateCommand(): Command {
     ['async-task migrate', 'apply the missing migrations to the configured database'],
     ['DATABASE_URL=postgres://localhost/app async-task migrate', 'the same on another database'],
     ['async-task migrate --print > async-task.sql', 'write the SQL for your DBA instead'],
+    ['async-task migrate --print --after 1', "only what is newer than migration 1, for your tool's next migration"],
   ]);
 }

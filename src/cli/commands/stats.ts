@@ -1,10 +1,20 @@
 import { Command } from 'commander';
 import { ATTEMPT_STATUSES } from '../../core/types.js';
-import { hasStats } from '../../store/stats.js';
+import { dashboardQueriesOf } from '../../store/dashboard-store.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { CliError } from '../errors.js';
 import { positiveInt, withExamples } from '../help.js';
 import { colorStatus, formatAge } from '../output.js';
+
+/** Exact counts up to this many rows per status; past it, the planner's estimate (marked `~`). */
+const EXACT_COUNTS_UP_TO = 1_000_000;
+
+interface Minute {
+  minute: Date;
+  succeeded: number;
+  failed: number;
+  expired: number;
+}
 
 export function statsCommand(): Command {
   const command = new Command('stats')
@@ -15,28 +25,57 @@ export function statsCommand(): Command {
       const context = contextOf(self);
       const windowMinutes = Math.min(options.window, 1440);
       await withAsyncTask(context, async ({ store, where }) => {
-        if (!hasStats(store)) throw new CliError(`The ${store.dialect} driver in use has no stats`);
-        const stats = await store.attemptStats({ windowMinutes });
-        if (options.json) return context.out.json({ table: store.tableName, windowMinutes, ...stats });
+        // The same read operations as the dashboard's overview, from the store layer.
+        const queries = dashboardQueriesOf(store);
+        if (!queries) throw new CliError(`The ${store.dialect} driver in use has no stats queries`);
+        const now = Date.now();
+        const firstMinute = now - (now % 60_000) - (windowMinutes - 1) * 60_000;
+        const [counts, oldestDueAt, buckets] = await Promise.all([
+          queries.dashboardStatusCounts(EXACT_COUNTS_UP_TO),
+          queries.dashboardOldestDueAt(),
+          queries.dashboardCompletions(new Date(firstMinute)),
+        ]);
+        const throughput: Minute[] = Array.from({ length: windowMinutes }, (_, i) => ({
+          minute: new Date(firstMinute + i * 60_000),
+          succeeded: 0,
+          failed: 0,
+          expired: 0,
+        }));
+        for (const bucket of buckets) {
+          const slot = throughput[Math.floor((bucket.minute.getTime() - firstMinute) / 60_000)];
+          if (slot) slot[bucket.status] += bucket.count;
+        }
+        const oldestAgeMs = oldestDueAt === null ? null : Math.max(0, now - oldestDueAt.getTime());
+        if (options.json) {
+          return context.out.json({
+            table: store.tableName,
+            counts: counts.counts,
+            estimated: counts.estimated,
+            oldestDueAt,
+            oldestDuePendingAgeMs: oldestAgeMs,
+            windowMinutes,
+            throughput,
+          });
+        }
         const { colors } = context.out;
         context.out.line(`${colors.bold(store.tableName)} ${colors.dim(where)}`);
         context.out.table(
           ['status', 'attempts'],
-          ATTEMPT_STATUSES.map((status) => [colorStatus(colors, status), String(stats.counts[status])]),
+          ATTEMPT_STATUSES.map((status) => [
+            colorStatus(colors, status),
+            `${counts.estimated.includes(status) ? '~' : ''}${counts.counts[status]}`,
+          ]),
         );
-        const oldest = stats.oldestDuePendingAgeMs;
-        context.out.line(
-          `due now: ${stats.duePending} (${stats.retryingPending} retrying); oldest due pending: ${oldest === null ? 'none' : `waiting ${formatAge(oldest)}`}`,
-        );
-        const total = stats.throughput.reduce((sum, minute) => sum + minute.succeeded + minute.failed, 0);
+        context.out.line(`oldest due pending: ${oldestAgeMs === null ? 'none' : `waiting ${formatAge(oldestAgeMs)}`}`);
+        const total = throughput.reduce((sum, minute) => sum + minute.succeeded + minute.failed, 0);
         context.out.line(
           `throughput, last ${windowMinutes} min: ${total} completed (${(total / windowMinutes).toFixed(1)}/min)`,
         );
-        // A table per minute helps for a few minutes; past that the total above says it.
+        // A row per minute helps for a few minutes; past that the total above says it.
         if (windowMinutes > 15) return;
         context.out.table(
           ['minute', 'succeeded', 'failed'],
-          stats.throughput.map((minute) => [
+          throughput.map((minute) => [
             minute.minute.toISOString().slice(11, 16),
             String(minute.succeeded),
             minute.failed > 0 ? colors.red(String(minute.failed)) : '0',

@@ -54,52 +54,57 @@ export function workerCommand(): Command {
     .option('--json', 'with --drain: print the counts as JSON')
     .action(async (options: WorkerFlags, self: Command) => {
       const context = contextOf(self, { infoLogs: true });
-      await withAsyncTask(context, async ({ asyncTask, config, where }) => {
-        if (options.drain) {
-          const result = await asyncTask.drain();
-          if (options.json) context.out.json(result);
-          else
-            context.out.line(
-              `Performed ${result.performed}: ${result.succeeded} succeeded, ${result.retrying} retrying, ${result.failed} failed`,
-            );
-          return;
-        }
-        const { shutdownTimeoutMs, ...fromConfig } = config.worker ?? {};
-        const flags: WorkerOptions = {
-          concurrency: options.concurrency,
-          mode: options.mode,
-          batchSize: options.batchSize,
-          pollIntervalMs: options.pollInterval,
-          notify: options.notify === false ? false : undefined,
-        };
-        const workerOptions: WorkerOptions = { ...fromConfig };
-        for (const [key, value] of Object.entries(flags)) {
-          if (value !== undefined) (workerOptions as Record<string, unknown>)[key] = value;
-        }
-        const timeoutMs = options.shutdownTimeout ?? shutdownTimeoutMs ?? 30_000;
-        const worker = asyncTask.worker(workerOptions);
-        const { colors } = context.out;
-        worker.on('attempt:succeeded', ({ attempt, durationMs }) =>
-          context.logger.debug(`${colors.green('succeeded')} ${attempt.id} ${attempt.target}.${attempt.methodName}`, {
-            durationMs,
-          }),
-        );
-        worker.on('attempt:failed', ({ attempt, error, willRetry }) =>
-          context.out.note(
-            `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${error instanceof Error ? error.message : String(error)}`,
-          ),
-        );
-        const signal = untilSignal(() => {
-          context.out.note('Second signal: exiting without waiting for running attempts.');
-          process.exit(130);
-        });
-        await worker.start();
-        context.out.note(`Worker ${worker.id} running on ${where}; Ctrl-C or SIGTERM stops it gracefully.`);
-        const received = await signal;
-        context.out.note(`${received}: stopping; running attempts get up to ${timeoutMs} ms to finish…`);
-        await worker.stop({ timeoutMs });
-        context.out.note('Worker stopped.');
-      });
+      await withAsyncTask(
+        context,
+        async ({ asyncTask, config, where }) => {
+          if (options.drain) {
+            const result = await asyncTask.drain();
+            if (options.json) context.out.json(result);
+            else
+              context.out.line(
+                `Performed ${result.performed}: ${result.succeeded} succeeded, ${result.retrying} retrying, ${result.failed} failed`,
+              );
+            return;
+          }
+          const { shutdownTimeoutMs, ...fromConfig } = config.worker ?? {};
+          const flags: WorkerOptions = {
+            concurrency: options.concurrency,
+            mode: options.mode,
+            batchSize: options.batchSize,
+            pollIntervalMs: options.pollInterval,
+            notify: options.notify === false ? false : undefined,
+          };
+          const workerOptions: WorkerOptions = { ...fromConfig };
+          for (const [key, value] of Object.entries(flags)) {
+            if (value !== undefined) (workerOptions as Record<string, unknown>)[key] = value;
+          }
+          const timeoutMs = options.shutdownTimeout ?? shutdownTimeoutMs ?? 30_000;
+          const worker = asyncTask.worker(workerOptions);
+          const { colors } = context.out;
+          worker.on('attempt:succeeded', ({ attempt, durationMs }) =>
+            context.logger.debug(`${colors.green('succeeded')} ${attempt.id} ${attempt.target}.${attempt.methodName}`, {
+              durationMs,
+            }),
+          );
+          worker.on('attempt:failed', ({ attempt, error, willRetry }) =>
+            context.out.note(
+              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${error instanceof Error ? error.message : String(error)}`,
+            ),
+          );
+          const signal = untilSignal(() => {
+            context.out.note('Second signal: exiting without waiting for running attempts.');
+            process.exit(130);
+          });
+          await worker.start();
+          context.out.note(`Worker ${worker.id} running on ${where}; Ctrl-C or SIGTERM stops it gracefully.`);
+          const received = await signal;
+          context.out.note(`${received}: stopping; running attempts get up to ${timeoutMs} ms to finish…`);
+          await worker.stop({ timeoutMs });
+          context.out.note('Worker stopped.');
+        },
+        // --concurrency sizes the pool the CLI opens (the config's worker.concurrency does so by itself).
+        { poolSize: options.concurrency === undefined ? undefined : Math.max(20, options.concurrency + 5) },
+      );
     });
   return withExamples(command, [
     ['async-task worker', "run with the config file's worker settings"],

@@ -37,7 +37,8 @@ export function findConfigFile(cwd: string, explicit?: string): string {
 export async function loadConfig(cwd: string, explicit?: string): Promise<LoadedConfig> {
   const file = findConfigFile(cwd, explicit);
   const { createJiti } = await import('jiti');
-  const jiti = createJiti(import.meta.url, { moduleCache: false, fsCache: false, interopDefault: true });
+  // jiti's file cache (node_modules/.cache/jiti) keeps repeated commands fast; entries are keyed by content.
+  const jiti = createJiti(import.meta.url, { moduleCache: false, interopDefault: true });
   let exported: unknown;
   try {
     exported = await jiti.import(file, { default: true });
@@ -51,6 +52,9 @@ function validateConfig(value: unknown, name: string): AsyncTaskConfig {
   const fail = (problem: string) => new CliError(`${name}: ${problem}`, EXIT.config);
   if (!value || typeof value !== 'object') throw fail('the default export must be defineConfig({ ... })');
   const config = value as Partial<AsyncTaskConfig>;
+  if (config.dialect === undefined && config.targets === undefined) {
+    throw fail('the default export must be defineConfig({ dialect, url, targets, … })');
+  }
   if (config.dialect !== 'postgres' && config.dialect !== 'sqlite') {
     throw fail(`dialect must be 'postgres' or 'sqlite' (got ${JSON.stringify(config.dialect)})`);
   }

@@ -12,6 +12,8 @@ export interface OpenOptions {
   /** `--url`: wins over `DATABASE_URL` and the config's `url`. */
   readonly url?: string;
   readonly logger: Logger;
+  /** Connections of the pool the CLI opens for PostgreSQL. Default: the worker's concurrency + 5, at least 20. */
+  readonly poolSize?: number;
 }
 
 export interface OpenedAsyncTask {
@@ -73,7 +75,9 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     );
   } else if (config.dialect === 'postgres') {
     const pg = await importPeer('pg', loaded.path);
-    const pool = new pg.Pool({ connectionString: url, max: 20 });
+    // A transactional worker holds one connection per running attempt, plus its claims and LISTEN.
+    const max = options.poolSize ?? Math.max(20, (config.worker?.concurrency ?? 10) + 5);
+    const pool = new pg.Pool({ connectionString: url, max });
     // A dropped idle connection must not crash the CLI; the next query reports it.
     pool.on('error', () => {});
     closers.push(() => pool.end());
@@ -82,7 +86,8 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     where = redactUrl(url);
   } else {
     const Database = await importPeer('better-sqlite3', loaded.path);
-    const file = path.resolve(path.dirname(loaded.path), url);
+    // `file:./app.db` (Prisma's spelling) names the same file as `./app.db`.
+    const file = path.resolve(path.dirname(loaded.path), url.replace(/^file:/, ''));
     const database = new Database(file);
     database.pragma('journal_mode = WAL');
     closers.push(() => database.close());

@@ -108,9 +108,13 @@ export async function runShopDemo(options: ShopDemoOptions = {}): Promise<number
   await printAttempts('Before the worker runs:');
   await sleep(400);
 
-  step(3, 'A worker performs the due attempts (here: drain(), in this process).');
-  const counts = await asyncTask.drain();
-  say(`   performed ${counts.performed}, succeeded ${counts.succeeded}, failed ${counts.failed}`);
+  step(3, 'A worker (here in this process; usually `async-task worker`) picks up the committed attempt.');
+  const worker = asyncTask.worker({ concurrency: 2, pollIntervalMs: 200 });
+  const performed = new Promise<void>((resolve) => worker.on('attempt:succeeded', () => resolve()));
+  await worker.start();
+  await performed;
+  await worker.stop();
+  say(`   ${pc.green('✓ performed')}, and the worker stopped gracefully`);
   await printAttempts('After:');
 
   step(4, 'Performing it again is refused: the attempt is no longer pending.');

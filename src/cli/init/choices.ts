@@ -1,4 +1,9 @@
+import fs from 'node:fs';
 import type { ConfigDialect } from '../config/define-config.js';
+import { CliError, EXIT } from '../errors.js';
+
+/** The name every migration `init` writes ends with. */
+export const MIGRATION_NAME = 'async_task';
 
 export const MIGRATION_TOOLS = ['sql', 'knex', 'kysely', 'drizzle', 'prisma'] as const;
 export type MigrationTool = (typeof MIGRATION_TOOLS)[number];
@@ -52,4 +57,12 @@ export function timestamp(date: Date): string {
 export function parseTimestamp(stamp: string): Date {
   const [y, mo, d, h, mi, s] = [0, 4, 6, 8, 10, 12].map((at, i) => Number(stamp.slice(at, at + (i === 0 ? 4 : 2))));
   return new Date(Date.UTC(y!, mo! - 1, d!, h!, mi!, s!));
+}
+
+export function readJson(file: string): any {
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch (error) {
+    throw new CliError(`Could not read ${file}`, EXIT.failure, { cause: error });
+  }
 }

@@ -1,12 +1,28 @@
-import type { InitChoices, PlannedFile } from './choices.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { InitChoices, MigrationTool, PlannedFile } from './choices.js';
 import { TEST_PATH } from './project-files.js';
+
+/** What each tool needs installed, beside the driver and the test runner. */
+const TOOL_PACKAGES: Record<MigrationTool, { runtime: string[]; dev: string[] }> = {
+  sql: { runtime: [], dev: [] },
+  knex: { runtime: ['knex'], dev: [] },
+  kysely: { runtime: ['kysely'], dev: ['tsx'] },
+  drizzle: { runtime: ['drizzle-orm'], dev: ['drizzle-kit'] },
+  prisma: { runtime: [], dev: ['prisma'] },
+};
 
 /** What to run after `init`, in order, for the chosen dialect, tool and runner. */
 export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): string[] {
   const migration = files[0]?.path ?? '';
-  const driver = choices.dialect === 'postgres' ? 'pg' : 'better-sqlite3';
-  const runnerPackages = choices.runner === 'vitest' ? 'vitest' : 'tsx';
-  const steps = [`npm install async-task ${driver} && npm install -D ${runnerPackages}`];
+  const has = (name: string) => files.some((file) => file.path === name) || fs.existsSync(path.join(choices.cwd, name));
+  const runtime = [
+    'async-task',
+    choices.dialect === 'postgres' ? 'pg' : 'better-sqlite3',
+    ...TOOL_PACKAGES[choices.tool].runtime,
+  ];
+  const dev = new Set([choices.runner === 'vitest' ? 'vitest' : 'tsx', ...TOOL_PACKAGES[choices.tool].dev]);
+  const steps = [`npm install ${runtime.join(' ')} && npm install -D ${[...dev].join(' ')}`];
   const db = choices.dialect === 'postgres' ? '"$DATABASE_URL"' : choices.url;
   switch (choices.tool) {
     case 'sql':
@@ -25,22 +41,34 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
       break;
     case 'kysely':
       steps.push(
-        `run your Kysely Migrator (migrateToLatest) over ${choices.migrationsDir}, or: npx kysely migrate:latest`,
+        has('scripts/kysely-migrate.ts')
+          ? 'npx tsx scripts/kysely-migrate.ts   # or your own Migrator, or kysely-ctl'
+          : `run your Kysely Migrator (migrateToLatest) over ${choices.migrationsDir}, or: npx kysely migrate:latest`,
       );
       break;
     case 'drizzle':
-      steps.push(
-        'npx drizzle-kit migrate',
-        "with drizzle-kit push, keep the library's tables out: tablesFilter: ['!async_task_*'] in drizzle.config.ts",
-      );
+      steps.push('npx drizzle-kit migrate');
+      if (!files.some((file) => file.path === 'drizzle.config.ts')) {
+        steps.push(
+          "with drizzle-kit push, keep the library's tables out: tablesFilter: ['!async_task_*'] in drizzle.config.ts",
+        );
+      }
       break;
-    case 'prisma':
+    case 'prisma': {
+      const table = `${choices.schema ?? 'public'}.${choices.table ?? 'async_task_attempts'}`;
       steps.push(
-        'npx prisma migrate deploy',
-        "so `prisma migrate dev` never drops the library's tables, list them in prisma.config.ts: " +
-          "experimental: { externalTables: true }, tables: { external: ['public.async_task_attempts', 'public.async_task_attempts_migrations'] }",
+        choices.dialect === 'sqlite'
+          ? 'npx prisma migrate deploy   # Prisma wants DATABASE_URL=file:./app.db; the CLI accepts that spelling too'
+          : 'npx prisma migrate deploy',
       );
+      if (!files.some((file) => file.path === 'prisma.config.ts')) {
+        steps.push(
+          "so `prisma migrate dev` never drops the library's tables, list them in prisma.config.ts: " +
+            `experimental: { externalTables: true }, tables: { external: ['${table}', '${table}_migrations'] }`,
+        );
+      }
       break;
+    }
   }
   steps.push(
     choices.runner === 'vitest' ? `npx vitest run ${TEST_PATH}` : `node --import tsx --test ${TEST_PATH}`,

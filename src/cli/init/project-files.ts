@@ -82,7 +82,7 @@ const asyncTask = createAsyncTask({ db: postgres(pool, { ${options} }), targets:
     imports: `import path from 'node:path';\nimport { fileURLToPath } from 'node:url';\nimport Database from 'better-sqlite3';\nimport { sqlite } from 'async-task/sqlite';`,
     open: `// Relative paths are relative to async-task.config.ts, as for the CLI.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const file = path.resolve(root, process.env.DATABASE_URL || config.url || 'app.db');
+const file = path.resolve(root, (process.env.DATABASE_URL || config.url || 'app.db').replace(/^file:/, ''));
 const db = new Database(file);
 const asyncTask = createAsyncTask({ db: sqlite(db, { ${options} }), targets: config.targets });`,
     close: 'await asyncTask.close();\n  db.close();',

@@ -11,11 +11,13 @@ const EXACT_COUNTS_UP_TO = 50_000;
 
 export async function overviewPage(context: PageContext): Promise<SafeHtml> {
   const now = Date.now();
-  const [{ counts, estimated }, oldestDueAt, completions] = await Promise.all([
+  const [{ counts, estimated }, oldestDueAt, completions, holders] = await Promise.all([
     context.store.dashboardStatusCounts(EXACT_COUNTS_UP_TO),
     context.store.dashboardOldestDueAt(),
     context.store.dashboardCompletions(new Date(Math.floor(now / 60_000) * 60_000 - HOUR + 60_000)),
+    context.store.dashboardLeaseHolders(),
   ]);
+  const running = holders.reduce((sum, holder) => sum + holder.running, 0);
   const series = minuteSeries(completions, now);
   const total = (status: 'succeeded' | 'failed' | 'expired') => series.reduce((sum, m) => sum + m[status], 0);
   const body = html`<h1>Overview</h1>
@@ -33,6 +35,14 @@ ${ATTEMPT_STATUSES.map(
     <span class="label">oldest due pending ${oldestDueAt ? html`(due ${formatTime(oldestDueAt)})` : '(none due)'}</span>
   </div>
 </section>
+<h2>Workers</h2>
+${
+  holders.length === 0
+    ? html`<p class="muted" data-testid="workers">No worker holds an attempt right now.</p>`
+    : html`<p data-testid="running"><strong>${formatCount(running)}</strong> attempt${running === 1 ? '' : 's'} claimed by ${holders.length} worker${holders.length === 1 ? '' : 's'}.</p>
+<table data-testid="workers"><thead><tr><th>worker (lease owner)</th><th class="num">claimed</th><th>lease until</th></tr></thead>
+<tbody>${holders.map((holder) => html`<tr><td>${holder.owner}</td><td class="num">${formatCount(holder.running)}</td><td>${formatTime(holder.leaseExpiresAt)}</td></tr>`)}</tbody></table>`
+}
 <h2>Last hour</h2>
 <p class="legend">
   <span><span class="swatch swatch-succeeded"></span> succeeded <strong data-testid="hour-succeeded">${formatCount(total('succeeded'))}</strong></span>

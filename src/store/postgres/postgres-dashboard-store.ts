@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type LeaseHolder,
   type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
@@ -130,6 +131,19 @@ export class PostgresDashboardStore implements DashboardStore {
     return rows[0]?.due_at ?? null;
   }
 
+  async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
+    const { rows } = await this.pool.query(
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
+       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > now()
+       GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
+    );
+    return rows.map((row: { lease_owner: string; n: string; lease_expires_at: Date }) => ({
+      owner: row.lease_owner,
+      running: Number(row.n),
+      leaseExpiresAt: row.lease_expires_at,
+    }));
+  }
+
   async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {
     const { rows } = await this.pool.query(
       `SELECT date_trunc('minute', completed_at) AS minute, status, count(*) AS n
@@ -150,9 +164,10 @@ export class PostgresDashboardStore implements DashboardStore {
     const { rows } =
       since === null
         ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending from the (status, …) index; the window from completed_idx alone (it includes the columns).
+        : // Pending from pending_target_idx, the window from completed_stats_idx: both from the index alone.
           await this.pool.query(
-            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
+             FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name
              UNION ALL
              ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
              ORDER BY 1, 2`,

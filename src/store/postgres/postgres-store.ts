@@ -1,13 +1,11 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { insertMany } from './insert-many.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
-import { postgresAttemptStats } from './postgres-stats.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -99,7 +97,7 @@ export const COLUMNS = `id, idempotence_token, status, target, method_name, meth
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
-export class PostgresStore implements Store<PgQueryable>, StatsStore {
+export class PostgresStore implements Store<PgQueryable> {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
   /** @internal for the worker store */
@@ -327,10 +325,6 @@ export class PostgresStore implements Store<PgQueryable>, StatsStore {
 
   dashboardQueries(): DashboardStore {
     return this.dashboard;
-  }
-
-  attemptStats(options: StatsOptions): Promise<AttemptStats> {
-    return postgresAttemptStats(this.pool, this.names.table, options);
   }
 
   async close(): Promise<void> {

@@ -101,7 +101,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
           `BEGIN; SET LOCAL synchronous_commit TO off; SELECT pg_notify('${this.channel}', ''); COMMIT`,
         );
       } else {
-        await source.query('SELECT pg_notify($1, $2)', [this.channel, '']);
+        // A value, not pg_notify's void: some clients (Prisma) cannot read a void column.
+        await source.query('SELECT true AS notified FROM pg_notify($1, $2)', [this.channel, '']);
       }
     } catch {
       // Best effort: workers poll as the fallback.

@@ -58,7 +58,11 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       CREATE INDEX ${index('status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id);
       CREATE INDEX ${index('due_all_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id);
       CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id);
+      CREATE INDEX ${index('target_status_created_idx')} ON ${table} (target, method_name, status, created_at, id);
       CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
+      CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
+      CREATE INDEX ${index('leased_idx')} ON ${table} (lease_owner, lease_expires_at)
+        WHERE status = 'pending' AND lease_owner IS NOT NULL;
       CREATE INDEX ${index('completed_stats_idx')} ON ${table} (completed_at, target, method_name, status)
         WHERE completed_at IS NOT NULL;
     `,

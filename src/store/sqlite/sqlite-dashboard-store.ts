@@ -9,6 +9,7 @@ import {
   emptyStatusCounts,
   encodeSearchCursor,
   groupTargetRows,
+  type LeaseHolder,
   type StatusCounts,
   type TargetMethodStats,
   type TargetStatusRow,
@@ -109,6 +110,15 @@ export class SqliteDashboardStore implements DashboardStore {
     return row ? new Date(row.due_at) : null;
   }
 
+  async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
+    return this.all<{ lease_owner: string; n: number; lease_expires_at: number }>(
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
+       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > ?
+       GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
+      [Date.now()],
+    ).map((row) => ({ owner: row.lease_owner, running: row.n, leaseExpiresAt: new Date(row.lease_expires_at) }));
+  }
+
   async dashboardCompletions(since: Date): Promise<CompletionBucket[]> {
     return this.all<{ minute: number; status: CompletionBucket['status']; n: number }>(
       `SELECT (completed_at / 60000) * 60000 AS minute, status, count(*) AS n
@@ -125,7 +135,8 @@ export class SqliteDashboardStore implements DashboardStore {
       since === null
         ? this.all<TargetStatusRow>(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
         : this.all<TargetStatusRow>(
-            `${grouped} WHERE status = 'pending' GROUP BY target, method_name, status
+            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL AS last_failure_at
+             FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name
              UNION ALL
              ${grouped} WHERE completed_at >= ? GROUP BY target, method_name, status
              ORDER BY 1, 2`,

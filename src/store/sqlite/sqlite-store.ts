@@ -1,12 +1,10 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptStats, StatsOptions, StatsStore } from '../stats.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
-import { sqliteAttemptStats } from './sqlite-stats.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
@@ -117,7 +115,7 @@ export class Mutex {
  * (SQLite has one writer), and reads on another, so a long perform never blocks reads.
  * An in-memory database has only one connection: everything shares it (fit for tests only).
  */
-export class SqliteStore implements Store<SqliteDatabaseLike>, StatsStore {
+export class SqliteStore implements Store<SqliteDatabaseLike> {
   readonly dialect = 'sqlite' as const;
   readonly tableName: string;
   /** @internal for the worker store, like the other non-private members below */
@@ -402,10 +400,6 @@ export class SqliteStore implements Store<SqliteDatabaseLike>, StatsStore {
 
   dashboardQueries(): DashboardStore {
     return this.dashboard;
-  }
-
-  async attemptStats(options: StatsOptions): Promise<AttemptStats> {
-    return sqliteAttemptStats(this.reader, this.names.table, options);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type AsyncTaskOptions, createAsyncTask, type PerformContext } from '../../../src/index.js';
+import { type AsyncTaskOptions, createAsyncTask, type PerformContext, type Worker } from '../../../src/index.js';
 import type { Store } from '../../../src/store/store.js';
 
 /** What one ORM's test file provides to the shared suite; `Tx` is the ORM's own transaction type. */
@@ -24,6 +24,17 @@ export interface AdapterSuiteOptions {
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+async function untilSucceeded(
+  asyncTask: { list(o: { status: 'succeeded' }): Promise<{ attempts: unknown[] }> },
+  n: number,
+) {
+  const deadline = Date.now() + 10_000;
+  while ((await asyncTask.list({ status: 'succeeded' })).attempts.length < n) {
+    if (Date.now() > deadline) throw new Error('the worker did not perform the attempts in time');
+    await sleep(20);
+  }
+}
+
 /** The adapter contract: commit → attempt, rollback → none, idempotence, ctx.tx writes commit with success. */
 export function adapterSuite<Tx>(
   title: string,
@@ -34,7 +45,9 @@ export function adapterSuite<Tx>(
   describe(`adapter: ${title}`, () => {
     const opened: AdapterHarness<Tx>[] = [];
     const closers: (() => Promise<void>)[] = [];
+    const workers: Worker[] = [];
     afterEach(async () => {
+      await Promise.all(workers.splice(0).map((worker) => worker.stop({ timeoutMs: 1000 })));
       while (closers.length > 0) await closers.pop()?.();
       while (opened.length > 0) await opened.pop()?.close();
     });
@@ -45,6 +58,7 @@ export function adapterSuite<Tx>(
       opened.push(harness);
       const seen: { args: unknown; ormHandle: boolean }[] = [];
       const late = { writeRejected: false };
+      const pinged: number[] = [];
       const targets = {
         Orders: {
           async fulfill(args: { orderId: number }, ctx: PerformContext<Tx>) {
@@ -54,6 +68,9 @@ export function adapterSuite<Tx>(
           async explode(args: { orderId: number }, ctx: PerformContext<Tx>) {
             await harness.writeEffect(ctx.tx, `order-${args.orderId}`);
             throw new Error('target failed');
+          },
+          async ping(args: { orderId: number }) {
+            pinged.push(args.orderId);
           },
           // Ignores ctx.signal and writes after its timeout.
           async late(args: { orderId: number }, ctx: PerformContext<Tx>) {
@@ -69,7 +86,7 @@ export function adapterSuite<Tx>(
       const asyncTask = createAsyncTask({ db: harness.driver(), targets, ...options });
       closers.push(() => asyncTask.close());
       await asyncTask.migrate();
-      type Method = 'fulfill' | 'explode' | 'late';
+      type Method = 'fulfill' | 'explode' | 'late' | 'ping';
       const enqueue = (
         tx: Tx,
         method: Method,
@@ -79,7 +96,15 @@ export function adapterSuite<Tx>(
         suiteOptions.sync
           ? asyncTask.enqueueSync(tx, 'Orders', method, { orderId }, enqueueOptions)
           : asyncTask.enqueue(tx, 'Orders', method, { orderId }, enqueueOptions);
-      return { harness, asyncTask, seen, late, enqueue };
+      // One after another in one transaction; synchronously where the ORM's transactions are.
+      const enqueueAll = (tx: Tx, method: Method, orderIds: number[]) => {
+        if (suiteOptions.sync) return orderIds.map((orderId) => enqueue(tx, method, orderId));
+        return orderIds.reduce<Promise<unknown>>(
+          (previous, orderId) => previous.then(() => enqueue(tx, method, orderId)),
+          Promise.resolve(),
+        );
+      };
+      return { harness, asyncTask, seen, late, pinged, enqueue, enqueueAll };
     };
 
     it('commit: the attempt exists, and perform hands the target the ORM transaction whose writes commit with succeeded', async () => {
@@ -159,6 +184,29 @@ export function adapterSuite<Tx>(
       await sleep(500);
       expect(late.writeRejected).toBe(true);
       expect(await harness.countEffects('order-8')).toBe(0);
+    });
+
+    it('a transactional worker performs attempts enqueued through the ORM; ctx.tx writes commit', async () => {
+      const { harness, asyncTask, seen, enqueueAll } = await setup();
+      const worker = asyncTask.worker({ mode: 'transactional', concurrency: 2, pollIntervalMs: 100 });
+      workers.push(worker);
+      await worker.start();
+      await harness.inTransaction((tx) => enqueueAll(tx, 'fulfill', [20, 21, 22, 23, 24]));
+      await untilSucceeded(asyncTask, 5);
+      await worker.stop();
+      expect(seen.map((call) => call.ormHandle)).toEqual([true, true, true, true, true]);
+      for (let orderId = 20; orderId < 25; orderId++) expect(await harness.countEffects(`order-${orderId}`)).toBe(1);
+    });
+
+    it('a leased worker performs attempts enqueued through the ORM (no transaction: ctx.tx is not for writes)', async () => {
+      const { harness, asyncTask, pinged, enqueueAll } = await setup();
+      const worker = asyncTask.worker({ mode: 'leased', concurrency: 2, pollIntervalMs: 100 });
+      workers.push(worker);
+      await worker.start();
+      await harness.inTransaction((tx) => enqueueAll(tx, 'ping', [30, 31, 32]));
+      await untilSucceeded(asyncTask, 3);
+      await worker.stop();
+      expect(pinged.sort()).toEqual([30, 31, 32]);
     });
 
     it('expire, retry and drain run through the ORM’s transactions', async () => {

@@ -131,3 +131,49 @@ export function expectOk(result: RunResult, what: string): RunResult {
   if (result.code !== 0) throw new Error(`${what} exited ${result.code}\n${result.stdout}\n${result.stderr}`);
   return result;
 }
+
+export interface TerminalStep {
+  /** Wait until the screen shows this text… */
+  readonly waitFor: string;
+  /** …then type these keys, one at a time. */
+  readonly keys: readonly string[];
+}
+
+/**
+ * Runs the CLI on a pseudo-terminal (util-linux `script`, 100×40) so prompts, colours and progress bars
+ * behave as for a person, answering with keystrokes; returns the exit code and everything shown.
+ */
+export async function runCliOnTerminal(
+  cwd: string,
+  args: readonly string[],
+  steps: readonly TerminalStep[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; screen: string }> {
+  const quoted = [process.execPath, CLI, ...args].map((arg) => `'${arg.replaceAll("'", "'\\''")}'`).join(' ');
+  const child = spawn('script', ['-qfec', `stty cols 100 rows 40; exec ${quoted}`, '/dev/null'], {
+    cwd,
+    env: childEnv({ TERM: 'xterm', ...env }),
+  });
+  let screen = '';
+  child.stdout.on('data', (chunk) => {
+    screen += chunk;
+  });
+  const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  for (const step of steps) {
+    for (let i = 0; i < 400 && !screen.includes(step.waitFor); i++) await sleep(25);
+    for (const key of step.keys) {
+      child.stdin.write(key);
+      await sleep(100);
+    }
+  }
+  const code = await closed;
+  clearTimeout(timer);
+  return { code, screen };
+}
+
+export const KEYS = { up: '\u001b[A', down: '\u001b[B', enter: '\r' } as const;
+
+export const hasScript = fs.existsSync('/usr/bin/script');
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

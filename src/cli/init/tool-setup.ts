@@ -1,0 +1,155 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { InitChoices, PlannedFile } from './choices.js';
+
+const exists = (choices: InitChoices, ...names: string[]) =>
+  names.some((name) => fs.existsSync(path.join(choices.cwd, name)));
+
+export function isModuleProject(cwd: string): boolean {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(cwd, 'package.json'), 'utf8')).type === 'module';
+  } catch {
+    return false;
+  }
+}
+
+const NOTE = 'Written by `async-task init` because the project had none; yours to change.';
+
+function knexfile(choices: InitChoices): PlannedFile | undefined {
+  if (exists(choices, 'knexfile.js', 'knexfile.mjs', 'knexfile.cjs', 'knexfile.ts', 'knexfile.mts')) return undefined;
+  const dir = `./${choices.migrationsDir}`;
+  const url = JSON.stringify(choices.url).replaceAll('"', "'");
+  const config =
+    choices.dialect === 'postgres'
+      ? `{
+  client: 'pg',
+  connection: process.env.DATABASE_URL || ${url},
+  migrations: { directory: '${dir}' },
+}`
+      : `{
+  client: 'better-sqlite3',
+  connection: { filename: process.env.DATABASE_URL || ${url} },
+  useNullAsDefault: true,
+  migrations: { directory: '${dir}' },
+}`;
+  const esm = isModuleProject(choices.cwd);
+  return {
+    path: 'knexfile.js',
+    content: `// Knex's config. ${NOTE}\n${esm ? 'export default' : 'module.exports ='} ${config};\n`,
+  };
+}
+
+function kyselyMigrator(choices: InitChoices): PlannedFile | undefined {
+  const file = 'scripts/kysely-migrate.ts';
+  if (exists(choices, file, 'kysely.config.ts', 'kysely.config.js', '.config/kysely.config.ts')) return undefined;
+  const url = JSON.stringify(choices.url).replaceAll('"', "'");
+  const dialect =
+    choices.dialect === 'postgres'
+      ? {
+          imports:
+            "import pg from 'pg';\nimport { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely';",
+          create: `new PostgresDialect({ pool: new pg.Pool({ connectionString: process.env.DATABASE_URL || ${url} }) })`,
+        }
+      : {
+          imports:
+            "import Database from 'better-sqlite3';\nimport { FileMigrationProvider, Kysely, Migrator, SqliteDialect } from 'kysely';",
+          create: `new SqliteDialect({ database: new Database(process.env.DATABASE_URL || ${url}) })`,
+        };
+  return {
+    path: file,
+    content: `// Runs the Kysely migrations in ${choices.migrationsDir}/: npx tsx ${file}. ${NOTE}
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+${dialect.imports}
+
+const db = new Kysely<unknown>({ dialect: ${dialect.create} });
+const migrator = new Migrator({
+  db,
+  provider: new FileMigrationProvider({ fs, path, migrationFolder: path.resolve('${choices.migrationsDir}') }),
+});
+const { error, results } = await migrator.migrateToLatest();
+for (const result of results ?? []) console.log(\`\${result.status}: \${result.migrationName}\`);
+await db.destroy();
+if (error) {
+  console.error(error);
+  process.exitCode = 1;
+}
+`,
+  };
+}
+
+function drizzleSetup(choices: InitChoices): PlannedFile[] {
+  if (exists(choices, 'drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.json')) return [];
+  const url = JSON.stringify(choices.url).replaceAll('"', "'");
+  const files: PlannedFile[] = [
+    {
+      path: 'drizzle.config.ts',
+      content: `// Drizzle Kit's config. ${NOTE}
+import { defineConfig } from 'drizzle-kit';
+
+export default defineConfig({
+  dialect: '${choices.dialect === 'postgres' ? 'postgresql' : 'sqlite'}',
+  schema: './src/db/schema.ts',
+  out: './${choices.migrationsDir}',
+  dbCredentials: { url: process.env.DATABASE_URL || ${url} },
+  // The library's tables are not in your schema: keep drizzle-kit push away from them.
+  tablesFilter: ['!async_task_*'],
+});
+`,
+    },
+  ];
+  if (!exists(choices, 'src/db/schema.ts')) {
+    files.push({ path: 'src/db/schema.ts', content: '// Your Drizzle tables go here.\nexport {};\n' });
+  }
+  return files;
+}
+
+function prismaSetup(choices: InitChoices): PlannedFile[] {
+  const files: PlannedFile[] = [];
+  const table = choices.table ?? 'async_task_attempts';
+  const qualified = choices.dialect === 'postgres' ? `${choices.schema ?? 'public'}.${table}` : table;
+  if (!exists(choices, 'prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', '.config/prisma.ts')) {
+    files.push({
+      path: 'prisma.config.ts',
+      content: `// Prisma's config. ${NOTE}
+import { defineConfig } from 'prisma/config';
+
+export default defineConfig({
+  schema: 'prisma/schema.prisma',
+  migrations: { path: '${choices.migrationsDir}' },
+  datasource: { url: process.env.DATABASE_URL || ${JSON.stringify(choices.dialect === 'sqlite' ? `file:${choices.url}` : choices.url).replaceAll('"', "'")} },
+  // The library's tables have no Prisma model: \`prisma migrate dev\` must not drop them.
+  experimental: { externalTables: true },
+  tables: { external: ['${qualified}', '${qualified}_migrations'] },
+});
+`,
+    });
+  }
+  if (!exists(choices, 'prisma/schema.prisma')) {
+    files.push({
+      path: 'prisma/schema.prisma',
+      content: `// ${NOTE}
+datasource db {
+  provider = "${choices.dialect === 'postgres' ? 'postgresql' : 'sqlite'}"
+}
+`,
+    });
+  }
+  return files;
+}
+
+/** The tool's own setup (knexfile, drizzle.config.ts…) when the project has none, so an empty folder works. */
+export function toolSetupFiles(choices: InitChoices): PlannedFile[] {
+  switch (choices.tool) {
+    case 'sql':
+      return [];
+    case 'knex':
+      return [knexfile(choices)].filter((file): file is PlannedFile => file !== undefined);
+    case 'kysely':
+      return [kyselyMigrator(choices)].filter((file): file is PlannedFile => file !== undefined);
+    case 'drizzle':
+      return drizzleSetup(choices);
+    case 'prisma':
+      return prismaSetup(choices);
+  }
+}
