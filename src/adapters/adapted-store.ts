@@ -1,4 +1,5 @@
 import type { Store, TransactionOptions } from '../store/store.js';
+import type { WorkerStore } from '../store/worker-store.js';
 
 /** How a client's transaction handle maps onto the handle a dialect's store runs its SQL on. */
 export interface TransactionBridge<Tx, Inner> {
@@ -13,6 +14,7 @@ export interface TransactionBridge<Tx, Inner> {
 export const TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
   'attemptInsert',
   'attemptInsertSync',
+  'attemptInsertMany',
   'attemptLock',
   'attemptMarkSucceeded',
   'attemptComplete',
@@ -22,9 +24,7 @@ export const TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symb
 // The WorkerStore operations that take a transaction (or null: none) as their first argument.
 export const WORKER_TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
   'attemptLockClaims',
-  'savepointStart',
-  'savepointNext',
-  'savepointRollback',
+  'attemptScope',
   'attemptMarkSucceededClaims',
   'attemptRecordClaimFailure',
 ]);
@@ -49,7 +49,20 @@ function mapTxArgument<Tx, Inner>(target: object, operations: ReadonlySet<string
 export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBridge<Tx, Inner>): Store<Tx> {
   const transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
   const workerStore = inner.workerStore?.();
-  const adaptedWorkerStore = workerStore && mapTxArgument(workerStore, WORKER_TX_OPERATIONS, bridge.inner);
+  const mappedWorkerStore = workerStore && mapTxArgument(workerStore, WORKER_TX_OPERATIONS, bridge.inner);
+  // A target gets the client's own handle as ctx.tx; the scope cannot watch its statements, so the
+  // attempt's savepoint is opened before the target runs, on the same connection.
+  const adaptedWorkerStore =
+    mappedWorkerStore &&
+    new Proxy(mappedWorkerStore, {
+      get(target, key) {
+        if (key !== 'attemptScope') return Reflect.get(target, key);
+        return (tx: Tx) => {
+          const scope = (workerStore as WorkerStore<Inner>).attemptScope(bridge.inner(tx));
+          return { tx, begin: () => scope.open(), open: () => scope.open(), rollback: () => scope.rollback() };
+        };
+      },
+    });
   const adapted = mapTxArgument(inner, TX_OPERATIONS, bridge.inner);
   return new Proxy(adapted, {
     get(target, key) {

@@ -37,6 +37,10 @@ export interface PruneOptions {
 
 export interface AttemptScope<Tx> {
   readonly tx: Tx;
+  /** Called before the target runs: opens the savepoint, unless the scope opens it on the first statement. */
+  begin(): Promise<void>;
+  /** Opens the savepoint now if it is not open (for a `tx` the scope cannot watch, e.g. an ORM's handle). */
+  open(): Promise<void>;
   /** Undoes the writes made through `tx` since the scope began. */
   rollback(): Promise<void>;
 }

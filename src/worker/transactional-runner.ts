@@ -93,6 +93,7 @@ export class TransactionalRunner<Tx> {
       const args = await context.deps.sealer.open(attempt);
       const method = resolveMethod(context.deps.targets, attempt.target, attempt.methodName);
       const { signal } = abort;
+      await scope.begin();
       await abortable(
         Promise.resolve().then(() => method(args, { tx: scope.tx, attempt, signal })),
         signal,

@@ -173,13 +173,14 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   attemptScope(tx: PgQueryable): AttemptScope<PgQueryable> {
     let opened = false;
+    const open = () => {
+      opened = true;
+      return tx.query('SAVEPOINT async_task_attempt');
+    };
     const query = (...args: Parameters<PgQueryable['query']>) => {
-      if (!opened) {
-        opened = true;
-        // node-postgres runs a client's queries in order: the savepoint is in place before this query.
-        // If it fails, the transaction is aborted and the target's query reports that.
-        tx.query('SAVEPOINT async_task_attempt').catch(() => {});
-      }
+      // node-postgres runs a client's queries in order: the savepoint is in place before this query.
+      // If it fails, the transaction is aborted and the target's query reports that.
+      if (!opened) open().catch(() => {});
       return tx.query(...args);
     };
     const scoped = new Proxy(tx, {
@@ -191,6 +192,10 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     });
     return {
       tx: scoped,
+      begin: async () => {},
+      open: async () => {
+        if (!opened) await open();
+      },
       rollback: async () => {
         if (opened) await tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
       },

@@ -135,6 +135,8 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
     tx.exec('SAVEPOINT async_task_attempt');
     return {
       tx,
+      begin: async () => {},
+      open: async () => {},
       rollback: async () => {
         tx.exec('ROLLBACK TO SAVEPOINT async_task_attempt');
       },
