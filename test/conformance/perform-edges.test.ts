@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { createAsyncTask, type PerformContext } from '../../src/index.js';
 import { forEachDialect } from '../support/suite.js';
 
-forEachDialect('perform edge cases', (env) => {
+forEachDialect('perform edge cases', (env, dialect) => {
   it('a target can enqueue follow-up attempts through ctx.tx; they commit with its success only', async () => {
     const { db } = await env();
     const followUps: number[] = [];
@@ -38,5 +38,32 @@ forEachDialect('perform edge cases', (env) => {
     expect((await full.perform(attempt.id)).outcome).toBe('succeeded');
     expect(calls).toHaveLength(1);
     await without.close();
+  });
+
+  it('a target that writes right after being cut off at its timeout writes nothing', async () => {
+    const { db } = await env();
+    let lateWrite: Promise<unknown> | undefined;
+    const Late = {
+      async hang(_args: Record<string, never>, ctx: PerformContext<any>) {
+        ctx.signal.addEventListener('abort', () => {
+          // Keep the connection busy so whatever the library sends next queues behind this query…
+          if (dialect.name === 'postgres') ctx.tx.query('SELECT pg_sleep(0.1)').catch(() => {});
+          // …and write a moment later, after the library has begun abandoning the transaction.
+          setTimeout(() => {
+            lateWrite = db.writeEffect(ctx.tx, 'late').catch(() => 'refused');
+          }, 20);
+        });
+        await new Promise(() => {});
+      },
+    };
+    const asyncTask = createAsyncTask({ db: db.driver(), targets: { Late } });
+    await asyncTask.migrate();
+    const attempt = await db.inTransaction((tx) => asyncTask.enqueue(tx, 'Late', 'hang', {}));
+    expect((await asyncTask.perform(attempt.id, { timeoutMs: 50 })).outcome).toBe('retrying');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    await lateWrite;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await db.countEffects('late')).toBe(0);
+    await asyncTask.close();
   });
 });

@@ -256,10 +256,15 @@ export class PostgresStore implements Store<PgQueryable> {
         await client.query('COMMIT');
         return result;
       } catch (error) {
+        if (options.abandonOnError?.(error)) {
+          // No ROLLBACK: a query the abandoned target sends meanwhile would queue behind it and run in
+          // autocommit. Dropping the connection instead makes the server roll back, and strays fail.
+          broken = true;
+          throw error;
+        }
         await client.query('ROLLBACK').catch((rollbackError: Error) => {
           broken = rollbackError;
         });
-        if (options.abandonOnError?.(error)) broken = true;
         throw error;
       }
     } finally {
