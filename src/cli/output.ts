@@ -1,6 +1,7 @@
 import Table from 'cli-table3';
 import pc from 'picocolors';
 import type { AttemptStatus, Logger } from '../core/types.js';
+import { formatDuration } from '../dashboard/format.js';
 
 export type Colors = ReturnType<typeof pc.createColors>;
 
@@ -77,15 +78,8 @@ export function colorStatus(colors: Colors, status: AttemptStatus): string {
 }
 
 /** `3m 12s ago`-style ages for tables; exact ISO times go to --json. */
-export function formatAge(ms: number): string {
-  const seconds = Math.round(ms / 1000);
-  if (seconds < 60) return `${seconds}s`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes < 60) return `${minutes}m ${seconds % 60}s`;
-  const hours = Math.floor(minutes / 60);
-  if (hours < 48) return `${hours}h ${minutes % 60}m`;
-  return `${Math.floor(hours / 24)}d ${hours % 24}h`;
-}
+/** How long ago or how far behind: the dashboard's wording. */
+export const formatAge = formatDuration;
 
 export function formatTime(date: Date | null): string {
   return date

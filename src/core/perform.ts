@@ -1,4 +1,5 @@
 import type { Store } from '../store/store.js';
+import { abortable } from './abortable.js';
 import type { ArgsSealer } from './args-crypto.js';
 import { AsyncTaskError, AttemptNotFoundError, AttemptTimeoutError, InvalidStateError } from './errors.js';
 import { resolveMethod, type TargetRegistry } from './registry.js';
@@ -28,25 +29,6 @@ const MAX_ERROR_LENGTH = 8000;
 export function describeError(error: unknown): string {
   const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
   return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
-}
-
-/** Raced against the target so a target that ignores its signal still cannot hold the attempt past its timeout. */
-function abortable<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
 }
 
 function linkSignals(options: PerformOptions): { signal: AbortSignal; dispose: () => void } {
