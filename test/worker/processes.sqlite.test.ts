@@ -33,14 +33,6 @@ it('SQLite: a worker in this process and one in a second process share one file;
   await asyncTask.migrate();
   cleanups.push(() => asyncTask.close());
   const total = 2000;
-  app.exec('BEGIN');
-  await asyncTask.enqueueMany(
-    app,
-    'Counter',
-    'bump',
-    Array.from({ length: total }, (_, i) => ({ key: `q-${i}` })),
-  );
-  app.exec('COMMIT');
 
   const child: WorkerProcess = await startWorkerProcess({ SQLITE_FILE: file, CONCURRENCY: '2', POLL_MS: '50' });
   cleanups.push(() => {
@@ -50,6 +42,18 @@ it('SQLite: a worker in this process and one in a second process share one file;
   let here = 0;
   worker.on('attempt:succeeded', () => here++);
   await worker.start();
+  // Enqueue over a second, in batches, while both workers run: each gets a share whatever the load.
+  for (let batch = 0; batch < 20; batch++) {
+    app.exec('BEGIN');
+    await asyncTask.enqueueMany(
+      app,
+      'Counter',
+      'bump',
+      Array.from({ length: total / 20 }, (_, i) => ({ key: `q-${batch}-${i}` })),
+    );
+    app.exec('COMMIT');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
   const count = (sql: string) => (app.prepare(sql).get() as { n: number }).n;
   await until(
     'all succeeded',
