@@ -20,16 +20,12 @@ import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const MIGRATION_4_INDEXES = [
-  'created_idx',
-  'status_created_idx',
+  'status_idx',
   'status_due_idx',
-  'due_all_idx',
-  'target_created_idx',
-  'target_status_created_idx',
+  'target_status_idx',
   'token_idx',
-  'completed_stats_idx',
-  'pending_target_idx',
   'leased_idx',
+  'completed_stats_idx',
 ];
 
 async function seed(pool: pg.Pool, schema: string) {

@@ -17,7 +17,10 @@ import {
 import type { SqliteNames } from './migrations.js';
 import { type AttemptRow, COLUMNS, type SqliteDatabaseLike, toAttempt } from './sqlite-store.js';
 
-const SORT_KEY = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
+/** "created" orders by id (the rowid; ids are allocated in insert order), so no index holds created_at. */
+const SORT_KEY = { created: 'id', due: 'COALESCE(scheduled_at, created_at)' } as const;
+/** The time a filter's from/to bound. */
+const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 
 function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[] } {
   const parts: string[] = [];
@@ -26,7 +29,7 @@ function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[
     parts.push(sql);
     values.push(value);
   };
-  const key = SORT_KEY[filter.timeField];
+  const key = TIME_COLUMN[filter.timeField];
   if (filter.status !== undefined) add('status = ?', filter.status);
   if (filter.target !== undefined) add('target = ?', filter.target);
   if (filter.method !== undefined) add('method_name = ?', filter.method);
@@ -56,13 +59,17 @@ export class SqliteDashboardStore implements DashboardStore {
     const key = SORT_KEY[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
-    if (cursor) {
+    const byId = search.timeField === 'created';
+    if (cursor && byId) {
+      parts.push(`id ${search.order === 'asc' ? '>' : '<'} ?`);
+      values.push(BigInt(cursor.id));
+    } else if (cursor) {
       parts.push(`(${key}, id) ${search.order === 'asc' ? '>' : '<'} (?, ?)`);
       values.push(BigInt(cursor.key), BigInt(cursor.id));
     }
     const rows = this.all<AttemptRow & { sort_key: number }>(
       `SELECT ${COLUMNS}, ${key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
-       ORDER BY ${key} ${direction}, id ${direction} LIMIT ?`,
+       ORDER BY ${byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`} LIMIT ?`,
       [...values, search.limit + 1],
     );
     const page = rows.slice(0, search.limit);
