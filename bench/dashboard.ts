@@ -23,6 +23,7 @@ const MIGRATION_4_INDEXES = [
   'status_idx',
   'status_due_idx',
   'target_status_idx',
+  'created_completed_idx',
   'token_idx',
   'leased_idx',
   'completed_stats_idx',
@@ -89,6 +90,19 @@ function queries(
       'attempts',
       'created in one day',
       search({ ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) }),
+    ],
+    [
+      'attempts',
+      'created in one day, oldest first',
+      search(
+        { ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) },
+        'asc',
+      ),
+    ],
+    [
+      'attempts',
+      'created in 7 days',
+      search({ ...created, from: new Date(Date.now() - 20 * 86_400_000), to: new Date(Date.now() - 13 * 86_400_000) }),
     ],
     ['attempt', 'find by id', () => find(someId)],
     ['targets', 'last 24 hours (default)', () => store.dashboardTargetStats(new Date(Date.now() - 86_400_000))],

@@ -22,6 +22,7 @@ const MIGRATION_4_INDEXES = [
   'status_idx',
   'status_due_idx',
   'target_status_idx',
+  'created_completed_idx',
   'token_idx',
   'leased_idx',
   'completed_stats_idx',

@@ -16,12 +16,7 @@ import {
 import type { PostgresNames } from './migrations.js';
 import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgres-store.js';
 
-/**
- * The order of an attempts page: "created" is the id (the primary key; ids are allocated in insert order, so
- * no created_at index is needed), "due" the due time then the id.
- */
-const SORT_KEY = { created: 'id', due: 'COALESCE(scheduled_at, created_at)' } as const;
-/** The time a filter's from/to bound. */
+/** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 /** A cursor's key is microseconds since the epoch: exact for timestamptz, so no row is skipped or repeated. */
 const FROM_MICROS = (param: string) => `(timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond')`;
@@ -47,39 +42,52 @@ class Where {
   }
 }
 
-/**
- * The indexes of migration 4 lead with status ((status, id), (status, due, id), (target, method_name, status, id)).
- * A search ordered by due time, or by id within a target and method, with no status chosen is one ordered index
- * range per status, merged (a Merge Append that stops at the page's end), not a sort of every matching row.
- */
-function statusBranches(filter: AttemptFilter, byId: boolean): readonly (AttemptStatus | undefined)[] {
-  if (filter.status !== undefined || filter.idempotenceToken !== undefined) return [filter.status];
-  const merge = !byId || (filter.target !== undefined && filter.method !== undefined);
-  return merge ? ATTEMPT_STATUSES : [undefined];
+/** One branch of a search: a status (or any), and whether only completed rows (`completed_at IS NOT NULL`). */
+interface Branch {
+  readonly status?: AttemptStatus;
+  readonly completed?: boolean;
 }
 
 /**
- * `SELECT … FROM table WHERE filter [AND more]`, one branch per status of `statusBranches`, as one UNION ALL.
- * Each branch of several is its own ordered and limited index range: the planner does not merge a UNION ALL's
- * ordered index scans by itself (it sorts every matching row), so the caller sorts at most limit × 4 rows.
+ * How a search is read. By id (creation order): the primary key, (status, id) or (target, method_name, status, id).
+ * By due time: (status, due, id). By creation time within a created_at range: completed rows from
+ * created_completed_idx, pending ones from (status, id), sorted. Where no single index range holds the
+ * whole order (no status chosen), the search is one ordered range per branch, merged.
+ */
+function branchesOf(filter: AttemptFilter, order: 'id' | 'due' | 'created'): readonly Branch[] {
+  if (order === 'created') {
+    if (filter.idempotenceToken !== undefined) return [{ status: filter.status }];
+    if (filter.status === 'pending') return [{ status: 'pending' }];
+    if (filter.status !== undefined) return [{ status: filter.status, completed: true }];
+    return [{ status: 'pending' }, { completed: true }];
+  }
+  if (filter.status !== undefined || filter.idempotenceToken !== undefined) return [{ status: filter.status }];
+  const merge = order === 'due' || (filter.target !== undefined && filter.method !== undefined);
+  return merge ? ATTEMPT_STATUSES.map((status) => ({ status })) : [{}];
+}
+
+/**
+ * `SELECT … FROM table WHERE filter [AND more]`, one per branch, as one UNION ALL. Each branch of several is its
+ * own ordered and limited index range: the planner does not merge a UNION ALL's ordered index scans by itself
+ * (it sorts every matching row), so the caller sorts at most limit × branches rows.
  */
 function branchedSelect(
   table: string,
   filter: AttemptFilter,
-  byId: boolean,
+  branches: readonly Branch[],
   select: string,
   more: (where: Where) => void,
   values: unknown[],
   branchOrder: string,
   limit: number,
 ): string {
-  const statuses = statusBranches(filter, byId);
-  return statuses
-    .map((status) => {
-      const where = filterWhere(filter, status, values);
+  return branches
+    .map((branch) => {
+      const where = filterWhere(filter, branch.status, values);
+      if (branch.completed) where.add(() => 'completed_at IS NOT NULL');
       more(where);
       const sql = `SELECT ${select} FROM ${table} ${where}`;
-      return statuses.length === 1 ? sql : `(${sql} ORDER BY ${branchOrder} LIMIT ${where.param(limit)})`;
+      return branches.length === 1 ? sql : `(${sql} ORDER BY ${branchOrder} LIMIT ${where.param(limit)})`;
     })
     .join(' UNION ALL ');
 }
@@ -108,8 +116,11 @@ export class PostgresDashboardStore implements DashboardStore {
   ) {}
 
   async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
-    const key = SORT_KEY[search.timeField];
-    const byId = search.timeField === 'created';
+    // Creation order is the id, except within a created_at range: walking the primary key would first pass
+    // every row outside it, so a ranged page is ordered by (created_at, id) instead.
+    const ranged = search.from !== undefined || search.to !== undefined;
+    const order = search.timeField === 'due' ? 'due' : ranged ? 'created' : 'id';
+    const key = TIME_COLUMN[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
     const comparison = search.order === 'asc' ? '>' : '<';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
@@ -117,22 +128,22 @@ export class PostgresDashboardStore implements DashboardStore {
     const branches = branchedSelect(
       this.names.table,
       search,
-      byId,
-      `${COLUMNS}${byId ? '' : `, ${key} AS due_key`}`,
+      branchesOf(search, order),
+      `${COLUMNS}${order === 'id' ? '' : `, ${key} AS time_key`}`,
       (where) => {
         if (!cursor) return;
-        if (byId) where.add((p) => `id ${comparison} ${p(cursor.id)}::bigint`);
+        if (order === 'id') where.add((p) => `id ${comparison} ${p(cursor.id)}::bigint`);
         else where.add((p) => `(${key}, id) ${comparison} (${FROM_MICROS(p(cursor.key))}, ${p(cursor.id)}::bigint)`);
       },
       values,
-      byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`,
+      order === 'id' ? `id ${direction}` : `${key} ${direction}, id ${direction}`,
       search.limit + 1,
     );
     values.push(search.limit + 1);
-    const sortKey = byId ? 'id::text' : '(extract(epoch FROM due_key) * 1000000)::bigint::text';
-    const order = byId ? `id ${direction}` : `due_key ${direction}, id ${direction}`;
+    const sortKey = order === 'id' ? 'id::text' : '(extract(epoch FROM time_key) * 1000000)::bigint::text';
+    const outerOrder = order === 'id' ? `id ${direction}` : `time_key ${direction}, id ${direction}`;
     const { rows } = await this.pool.query(
-      `SELECT *, ${sortKey} AS sort_key FROM (${branches}) AS a ORDER BY ${order} LIMIT $${values.length}`,
+      `SELECT *, ${sortKey} AS sort_key FROM (${branches}) AS a ORDER BY ${outerOrder} LIMIT $${values.length}`,
       values,
     );
     const page = rows.slice(0, search.limit) as (AttemptRow & { sort_key: string })[];
@@ -154,7 +165,7 @@ export class PostgresDashboardStore implements DashboardStore {
     const branches = branchedSelect(
       this.names.table,
       filter,
-      true,
+      branchesOf(filter, 'id'),
       'id',
       (where) => {
         if (afterId !== null) where.add((p) => `id > ${p(afterId)}`);

@@ -17,9 +17,7 @@ import {
 import type { SqliteNames } from './migrations.js';
 import { type AttemptRow, COLUMNS, type SqliteDatabaseLike, toAttempt } from './sqlite-store.js';
 
-/** "created" orders by id (the rowid; ids are allocated in insert order), so no index holds created_at. */
-const SORT_KEY = { created: 'id', due: 'COALESCE(scheduled_at, created_at)' } as const;
-/** The time a filter's from/to bound. */
+/** The time a filter's from/to bound, and a page's order (a "created" page without a range is ordered by id). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 
 function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[] } {
@@ -56,10 +54,11 @@ export class SqliteDashboardStore implements DashboardStore {
 
   async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
     const { parts, values } = filterWhere(search);
-    const key = SORT_KEY[search.timeField];
+    const key = TIME_COLUMN[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
-    const byId = search.timeField === 'created';
+    // As in PostgreSQL: creation order is the id, except within a created_at range.
+    const byId = search.timeField === 'created' && search.from === undefined && search.to === undefined;
     if (cursor && byId) {
       parts.push(`id ${search.order === 'asc' ? '>' : '<'} ?`);
       values.push(BigInt(cursor.id));
@@ -68,7 +67,7 @@ export class SqliteDashboardStore implements DashboardStore {
       values.push(BigInt(cursor.key), BigInt(cursor.id));
     }
     const rows = this.all<AttemptRow & { sort_key: number }>(
-      `SELECT ${COLUMNS}, ${key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
+      `SELECT ${COLUMNS}, ${byId ? 'id' : key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
        ORDER BY ${byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`} LIMIT ?`,
       [...values, search.limit + 1],
     );
