@@ -20,16 +20,13 @@ import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
 const MIGRATION_4_INDEXES = [
-  'created_idx',
-  'status_created_idx',
+  'status_idx',
   'status_due_idx',
-  'due_all_idx',
-  'target_created_idx',
-  'target_status_created_idx',
+  'target_status_idx',
+  'created_completed_idx',
   'token_idx',
-  'completed_stats_idx',
-  'pending_target_idx',
   'leased_idx',
+  'completed_stats_idx',
 ];
 
 async function seed(pool: pg.Pool, schema: string) {
@@ -93,6 +90,19 @@ function queries(
       'attempts',
       'created in one day',
       search({ ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) }),
+    ],
+    [
+      'attempts',
+      'created in one day, oldest first',
+      search(
+        { ...created, from: new Date(Date.now() - 10 * 86_400_000), to: new Date(Date.now() - 9 * 86_400_000) },
+        'asc',
+      ),
+    ],
+    [
+      'attempts',
+      'created in 7 days',
+      search({ ...created, from: new Date(Date.now() - 20 * 86_400_000), to: new Date(Date.now() - 13 * 86_400_000) }),
     ],
     ['attempt', 'find by id', () => find(someId)],
     ['targets', 'last 24 hours (default)', () => store.dashboardTargetStats(new Date(Date.now() - 86_400_000))],

@@ -19,12 +19,12 @@ const HISTORY = Number(process.env.HISTORY ?? 1_000_000);
 /** DASHBOARD_INDEXES=0 drops migration 4's indexes after migrating, to show what they cost the hot path. */
 const DASHBOARD_INDEXES = process.env.DASHBOARD_INDEXES !== '0';
 const MIGRATION_4_INDEXES = [
-  'created_idx',
-  'status_created_idx',
+  'status_idx',
   'status_due_idx',
-  'due_all_idx',
-  'target_created_idx',
+  'target_status_idx',
+  'created_completed_idx',
   'token_idx',
+  'leased_idx',
   'completed_stats_idx',
 ];
 const DURABLE = ['-c', 'fsync=on', '-c', 'shared_buffers=256MB', '-c', 'max_wal_size=8GB'];

@@ -62,7 +62,10 @@ export interface StatusCounts {
 }
 
 export interface DashboardStore {
-  /** Attempts matching `search`, ordered by (`timeField`, id), keyset-paginated. */
+  /**
+   * Attempts matching `search`, keyset-paginated: by due time then id, or in creation order, which is the id
+   * (allocated in insert order), or (created_at, id) within a `from`/`to` range on created.
+   */
   dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage>;
   /** How many attempts match. */
   dashboardAttemptCount(filter: AttemptFilter): Promise<number>;

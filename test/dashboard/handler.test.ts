@@ -93,7 +93,21 @@ forEachDialect('dashboard handler', (env) => {
     const asyncTask = await e.make(noRetry);
     await seed(e, asyncTask);
     const client = DashboardClient.over(createDashboard({ asyncTask, pageSize: 2 }));
-    for (const query of ['', 'order=asc', 'time=due', 'time=due&order=desc', 'status=succeeded&order=asc']) {
+    const range = 'from=2000-01-01T00:00&to=2100-01-01T00:00';
+    for (const query of [
+      '',
+      'order=asc',
+      'time=due',
+      'time=due&order=desc',
+      'status=succeeded&order=asc',
+      // A creation-time range: pending and completed attempts from separate index ranges, merged.
+      range,
+      `${range}&order=asc`,
+      `time=due&${range}`,
+      // A target and method with no status: one range per status, merged.
+      'target=OrderClient&method=echo',
+      'target=OrderClient&method=echo&order=asc',
+    ]) {
       const seen: string[] = [];
       let path: string | null = `/attempts?${query}`;
       while (path) {
@@ -102,12 +116,13 @@ forEachDialect('dashboard handler', (env) => {
         const next = /rel="next" href="([^"]+)"/.exec(page.text);
         path = next ? decodeAmpersands(next[1]!) : null;
       }
-      const expected = query.startsWith('status=succeeded') ? 4 : 9;
+      const expected = query.startsWith('status=succeeded') ? 4 : query.includes('method=echo') ? 3 : 9;
       expect(new Set(seen).size, query).toBe(expected);
       expect(seen, query).toHaveLength(expected);
       const numeric = seen.map(Number);
       if (query === '') expect(numeric).toEqual([...numeric].sort((a, b) => b - a));
       if (query === 'order=asc') expect(numeric).toEqual([...numeric].sort((a, b) => a - b));
+      if (query === 'target=OrderClient&method=echo') expect(numeric).toEqual([...numeric].sort((a, b) => b - a));
     }
   });
 

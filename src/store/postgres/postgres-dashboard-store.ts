@@ -16,14 +16,17 @@ import {
 import type { PostgresNames } from './migrations.js';
 import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgres-store.js';
 
-const SORT_KEY = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
+/** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
+const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 /** A cursor's key is microseconds since the epoch: exact for timestamptz, so no row is skipped or repeated. */
 const FROM_MICROS = (param: string) => `(timestamptz 'epoch' + ${param}::bigint * interval '1 microsecond')`;
 
 /** Builds a WHERE clause with numbered parameters; values never enter the SQL text. */
 class Where {
   readonly parts: string[] = [];
-  readonly values: unknown[] = [];
+
+  /** `values` may be shared by several WHERE clauses of one statement. */
+  constructor(readonly values: unknown[] = []) {}
 
   param(value: unknown): string {
     this.values.push(value);
@@ -39,10 +42,64 @@ class Where {
   }
 }
 
-function filterWhere(filter: AttemptFilter): Where {
-  const where = new Where();
-  const key = SORT_KEY[filter.timeField];
-  if (filter.status !== undefined) where.add((p) => `status = ${p(filter.status)}`);
+/** One branch of a search: a status (or any), and whether only completed rows (`completed_at IS NOT NULL`). */
+interface Branch {
+  readonly status?: AttemptStatus;
+  readonly completed?: boolean;
+}
+
+/**
+ * How a search is read. By id (creation order): the primary key, (status, id) or (target, method_name, status, id).
+ * By due time: (status, due, id). By creation time within a created_at range: completed rows from
+ * created_completed_idx, pending ones from (status, id), sorted. Where no single index range holds the
+ * whole order (no status chosen), the search is one ordered range per branch, merged.
+ */
+function branchesOf(filter: AttemptFilter, order: 'id' | 'due' | 'created'): readonly Branch[] {
+  if (order === 'created') {
+    if (filter.idempotenceToken !== undefined) return [{ status: filter.status }];
+    if (filter.status === 'pending') return [{ status: 'pending' }];
+    if (filter.status !== undefined) return [{ status: filter.status, completed: true }];
+    return [{ status: 'pending' }, { completed: true }];
+  }
+  if (filter.status !== undefined || filter.idempotenceToken !== undefined) return [{ status: filter.status }];
+  const merge = order === 'due' || (filter.target !== undefined && filter.method !== undefined);
+  return merge ? ATTEMPT_STATUSES.map((status) => ({ status })) : [{}];
+}
+
+/**
+ * `SELECT … FROM table WHERE filter [AND more]`, one per branch, as one UNION ALL. Each branch of several is its
+ * own ordered and limited index range: the planner does not merge a UNION ALL's ordered index scans by itself
+ * (it sorts every matching row), so the caller sorts at most limit × branches rows.
+ */
+function branchedSelect(
+  table: string,
+  filter: AttemptFilter,
+  branches: readonly Branch[],
+  select: string,
+  more: (where: Where) => void,
+  values: unknown[],
+  branchOrder: string,
+  limit: number,
+): string {
+  return branches
+    .map((branch) => {
+      const where = filterWhere(filter, branch.status, values);
+      if (branch.completed) where.add(() => 'completed_at IS NOT NULL');
+      more(where);
+      const sql = `SELECT ${select} FROM ${table} ${where}`;
+      return branches.length === 1 ? sql : `(${sql} ORDER BY ${branchOrder} LIMIT ${where.param(limit)})`;
+    })
+    .join(' UNION ALL ');
+}
+
+function filterWhere(
+  filter: AttemptFilter,
+  status: AttemptStatus | undefined = filter.status,
+  values: unknown[] = [],
+): Where {
+  const where = new Where(values);
+  const key = TIME_COLUMN[filter.timeField];
+  if (status !== undefined) where.add((p) => `status = ${p(status)}`);
   if (filter.target !== undefined) where.add((p) => `target = ${p(filter.target)}`);
   if (filter.method !== undefined) where.add((p) => `method_name = ${p(filter.method)}`);
   if (filter.idempotenceToken !== undefined) where.add((p) => `idempotence_token = ${p(filter.idempotenceToken)}`);
@@ -59,20 +116,35 @@ export class PostgresDashboardStore implements DashboardStore {
   ) {}
 
   async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
-    const where = filterWhere(search);
-    const key = SORT_KEY[search.timeField];
+    // Creation order is the id, except within a created_at range: walking the primary key would first pass
+    // every row outside it, so a ranged page is ordered by (created_at, id) instead.
+    const ranged = search.from !== undefined || search.to !== undefined;
+    const order = search.timeField === 'due' ? 'due' : ranged ? 'created' : 'id';
+    const key = TIME_COLUMN[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
+    const comparison = search.order === 'asc' ? '>' : '<';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
-    if (cursor) {
-      const comparison = search.order === 'asc' ? '>' : '<';
-      where.add((p) => `(${key}, id) ${comparison} (${FROM_MICROS(p(cursor.key))}, ${p(cursor.id)}::bigint)`);
-    }
-    const limit = where.param(search.limit + 1);
+    const values: unknown[] = [];
+    const branches = branchedSelect(
+      this.names.table,
+      search,
+      branchesOf(search, order),
+      `${COLUMNS}${order === 'id' ? '' : `, ${key} AS time_key`}`,
+      (where) => {
+        if (!cursor) return;
+        if (order === 'id') where.add((p) => `id ${comparison} ${p(cursor.id)}::bigint`);
+        else where.add((p) => `(${key}, id) ${comparison} (${FROM_MICROS(p(cursor.key))}, ${p(cursor.id)}::bigint)`);
+      },
+      values,
+      order === 'id' ? `id ${direction}` : `${key} ${direction}, id ${direction}`,
+      search.limit + 1,
+    );
+    values.push(search.limit + 1);
+    const sortKey = order === 'id' ? 'id::text' : '(extract(epoch FROM time_key) * 1000000)::bigint::text';
+    const outerOrder = order === 'id' ? `id ${direction}` : `time_key ${direction}, id ${direction}`;
     const { rows } = await this.pool.query(
-      `SELECT ${COLUMNS}, (extract(epoch FROM ${key}) * 1000000)::bigint::text AS sort_key
-       FROM ${this.names.table} ${where}
-       ORDER BY ${key} ${direction}, id ${direction} LIMIT ${limit}`,
-      where.values,
+      `SELECT *, ${sortKey} AS sort_key FROM (${branches}) AS a ORDER BY ${outerOrder} LIMIT $${values.length}`,
+      values,
     );
     const page = rows.slice(0, search.limit) as (AttemptRow & { sort_key: string })[];
     const last = page.at(-1);
@@ -89,11 +161,23 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async dashboardAttemptIds(filter: AttemptFilter, afterId: string | null, limit: number): Promise<string[]> {
-    const where = filterWhere(filter);
-    if (afterId !== null) where.add((p) => `id > ${p(afterId)}`);
+    const values: unknown[] = [];
+    const branches = branchedSelect(
+      this.names.table,
+      filter,
+      branchesOf(filter, 'id'),
+      'id',
+      (where) => {
+        if (afterId !== null) where.add((p) => `id > ${p(afterId)}`);
+      },
+      values,
+      'id',
+      limit,
+    );
+    values.push(limit);
     const { rows } = await this.pool.query(
-      `SELECT id FROM ${this.names.table} ${where} ORDER BY id LIMIT ${where.param(limit)}`,
-      where.values,
+      `SELECT id FROM (${branches}) AS a ORDER BY id LIMIT $${values.length}`,
+      values,
     );
     return rows.map((row: { id: string }) => String(row.id));
   }
@@ -164,10 +248,24 @@ export class PostgresDashboardStore implements DashboardStore {
     const { rows } =
       since === null
         ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending from pending_target_idx, the window from completed_stats_idx: both from the index alone.
+        : // Pending: the distinct (target, method_name) pairs by a skip scan of target_status_idx, then each pair's
+          // pending range of it; the window from completed_stats_idx. All from the indexes alone.
           await this.pool.query(
-            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
-             FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name
+            `WITH RECURSIVE pairs AS (
+               (SELECT target, method_name FROM ${this.names.table} ORDER BY target, method_name LIMIT 1)
+               UNION ALL
+               SELECT next.target, next.method_name FROM pairs,
+                 LATERAL (SELECT target, method_name FROM ${this.names.table}
+                          WHERE (target, method_name) > (pairs.target, pairs.method_name)
+                          ORDER BY target, method_name LIMIT 1) AS next
+             )
+             SELECT * FROM (
+               SELECT target, method_name, 'pending' AS status,
+                 (SELECT count(*) FROM ${this.names.table} AS a
+                  WHERE a.target = pairs.target AND a.method_name = pairs.method_name AND a.status = 'pending') AS n,
+                 NULL::timestamptz AS last_failure_at
+               FROM pairs
+             ) AS pending WHERE n > 0
              UNION ALL
              ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
              ORDER BY 1, 2`,

@@ -53,12 +53,14 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     version: 4,
     name: 'dashboard indexes',
     sql: ({ table, index }) => `
-      CREATE INDEX ${index('created_idx')} ON ${table} (created_at, id);
-      CREATE INDEX ${index('status_created_idx')} ON ${table} (status, created_at, id);
+      -- Pages by creation order by id (the rowid, which every index ends with); within a created_at range by
+      -- (created_at, id), as in PostgreSQL.
+      CREATE INDEX ${index('status_idx')} ON ${table} (status);
       CREATE INDEX ${index('status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id);
       CREATE INDEX ${index('due_all_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id);
-      CREATE INDEX ${index('target_created_idx')} ON ${table} (target, method_name, created_at, id);
-      CREATE INDEX ${index('target_status_created_idx')} ON ${table} (target, method_name, status, created_at, id);
+      CREATE INDEX ${index('target_idx')} ON ${table} (target, method_name);
+      CREATE INDEX ${index('target_status_idx')} ON ${table} (target, method_name, status);
+      CREATE INDEX ${index('created_completed_idx')} ON ${table} (created_at, id) WHERE completed_at IS NOT NULL;
       CREATE INDEX ${index('token_idx')} ON ${table} (idempotence_token) WHERE idempotence_token IS NOT NULL;
       CREATE INDEX ${index('pending_target_idx')} ON ${table} (target, method_name) WHERE status = 'pending';
       CREATE INDEX ${index('leased_idx')} ON ${table} (lease_owner, lease_expires_at)

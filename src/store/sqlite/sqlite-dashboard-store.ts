@@ -17,7 +17,8 @@ import {
 import type { SqliteNames } from './migrations.js';
 import { type AttemptRow, COLUMNS, type SqliteDatabaseLike, toAttempt } from './sqlite-store.js';
 
-const SORT_KEY = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
+/** The time a filter's from/to bound, and a page's order (a "created" page without a range is ordered by id). */
+const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 
 function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[] } {
   const parts: string[] = [];
@@ -26,7 +27,7 @@ function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[
     parts.push(sql);
     values.push(value);
   };
-  const key = SORT_KEY[filter.timeField];
+  const key = TIME_COLUMN[filter.timeField];
   if (filter.status !== undefined) add('status = ?', filter.status);
   if (filter.target !== undefined) add('target = ?', filter.target);
   if (filter.method !== undefined) add('method_name = ?', filter.method);
@@ -53,16 +54,21 @@ export class SqliteDashboardStore implements DashboardStore {
 
   async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
     const { parts, values } = filterWhere(search);
-    const key = SORT_KEY[search.timeField];
+    const key = TIME_COLUMN[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
-    if (cursor) {
+    // As in PostgreSQL: creation order is the id, except within a created_at range.
+    const byId = search.timeField === 'created' && search.from === undefined && search.to === undefined;
+    if (cursor && byId) {
+      parts.push(`id ${search.order === 'asc' ? '>' : '<'} ?`);
+      values.push(BigInt(cursor.id));
+    } else if (cursor) {
       parts.push(`(${key}, id) ${search.order === 'asc' ? '>' : '<'} (?, ?)`);
       values.push(BigInt(cursor.key), BigInt(cursor.id));
     }
     const rows = this.all<AttemptRow & { sort_key: number }>(
-      `SELECT ${COLUMNS}, ${key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
-       ORDER BY ${key} ${direction}, id ${direction} LIMIT ?`,
+      `SELECT ${COLUMNS}, ${byId ? 'id' : key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
+       ORDER BY ${byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`} LIMIT ?`,
       [...values, search.limit + 1],
     );
     const page = rows.slice(0, search.limit);
