@@ -9,6 +9,7 @@ import { sqlite } from '../../src/drivers/sqlite.js';
 import { createAsyncTask } from '../../src/index.js';
 import { postgresMigrationScript } from '../../src/store/postgres/migration-script.js';
 import { sqliteMigrationScript } from '../../src/store/sqlite/migration-script.js';
+import { withPgTransaction } from '../support/pg-transaction.js';
 import {
   createDatabase,
   expectOk,
@@ -74,13 +75,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         closers.push(() => pool.end());
         asyncTask = createAsyncTask({ db: postgres(pool), targets, retry: { maxAttempts: 1 } });
         seedTx = pool;
-        enqueueAll = async (fn) => {
-          const client = await pool.connect();
-          await client.query('BEGIN');
-          await fn(client);
-          await client.query('COMMIT');
-          client.release();
-        };
+        enqueueAll = (fn) => withPgTransaction(pool, fn);
       } else {
         const db = new Database(path.join(dir, 'app.db'));
         closers.push(() => db.close());

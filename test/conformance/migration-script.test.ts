@@ -12,6 +12,7 @@ import { sqlite } from '../../src/drivers/sqlite.js';
 import { createAsyncTask } from '../../src/index.js';
 import { postgresDropScript, postgresMigrationScript } from '../../src/store/postgres/migration-script.js';
 import { sqliteDropScript, sqliteMigrationScript } from '../../src/store/sqlite/migration-script.js';
+import { withPgTransaction } from '../support/pg-transaction.js';
 
 const targets = { Noop: { async run(_args: { n: number }) {} } };
 
@@ -48,11 +49,9 @@ describe('migration script [postgres]', () => {
     const library = createAsyncTask({ db: postgres(pool, { schema: viaLibrary }), targets });
     await library.migrate();
     // As Knex or Kysely would run it: one statement at a time, in one transaction.
-    const client = await pool.connect();
-    await client.query('BEGIN');
-    for (const statement of postgresMigrationScript({ schema: viaTool })) await client.query(statement);
-    await client.query('COMMIT');
-    client.release();
+    await withPgTransaction(pool, async (client) => {
+      for (const statement of postgresMigrationScript({ schema: viaTool })) await client.query(statement);
+    });
     expect(await describeSchema(viaTool)).toEqual(await describeSchema(viaLibrary));
 
     const tool = createAsyncTask({ db: postgres(pool, { schema: viaTool }), targets });

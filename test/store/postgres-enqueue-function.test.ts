@@ -4,6 +4,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { type AsyncTaskOptions, aesGcmEncryptor, createAsyncTask, type PerformContext } from '../../src/index.js';
 import { pgTestDatabase } from '../adapters/support/pg-database.js';
+import { withPgTransaction } from '../support/pg-transaction.js';
 
 const database = pgTestDatabase();
 
@@ -23,20 +24,7 @@ async function setup(options: Partial<AsyncTaskOptions<any, pg.PoolClient>> = {}
   };
   const asyncTask = createAsyncTask({ db: postgres(pool, { schema: schema.name }), targets, ...options });
   await asyncTask.migrate();
-  const inTransaction = async <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await fn(client);
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
-  };
+  const inTransaction = <T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> => withPgTransaction(pool, fn);
   // Plain SQL, as a client in any language would write it.
   const sqlEnqueue = (client: pg.PoolClient | pg.Pool, ...values: unknown[]) =>
     client

@@ -8,6 +8,7 @@ import { inject } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { sqlite } from '../../src/drivers/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { withPgTransaction } from './pg-transaction.js';
 
 /** A fresh, empty database namespace for one test, with the helpers the conformance suite needs. */
 export interface TestDb<Tx> {
@@ -75,20 +76,7 @@ export function postgresDialect(): Dialect<pg.PoolClient> {
       return {
         // The driver is typed over a structural client; the tests hand it pg's concrete one.
         driver: () => postgres(newPool(), { schema }) as unknown as Store<pg.PoolClient>,
-        async inTransaction(fn) {
-          const client = (await appPool.connect()) as pg.PoolClient;
-          try {
-            await client.query('BEGIN');
-            const result = await fn(client);
-            await client.query('COMMIT');
-            return result;
-          } catch (error) {
-            await client.query('ROLLBACK');
-            throw error;
-          } finally {
-            client.release();
-          }
-        },
+        inTransaction: (fn) => withPgTransaction(appPool, fn),
         async writeEffect(tx, key) {
           await tx.query(`INSERT INTO ${schema}.effects (key) VALUES ($1)`, [key]);
         },

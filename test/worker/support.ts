@@ -6,6 +6,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
+import { withPgTransaction } from '../support/pg-transaction.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const WORKER_SCRIPT = path.join(here, 'fixtures', 'worker-process.ts');
@@ -78,15 +79,10 @@ export async function postgresSchema(adminUrl = inject('pgAdminUrl')) {
     asyncTask,
     env: { PG_URL: adminUrl, SCHEMA: schema },
     async enqueue(method: 'bump' | 'fail' | 'hang', argsList: Record<string, unknown>[]) {
-      const client = await pool.connect();
-      try {
-        for (let start = 0; start < argsList.length; start += 1000) {
-          await client.query('BEGIN');
-          await asyncTask.enqueueMany(client, 'Counter', method, argsList.slice(start, start + 1000) as never[]);
-          await client.query('COMMIT');
-        }
-      } finally {
-        client.release();
+      for (let start = 0; start < argsList.length; start += 1000) {
+        await withPgTransaction(pool, (client) =>
+          asyncTask.enqueueMany(client, 'Counter', method, argsList.slice(start, start + 1000) as never[]),
+        );
       }
     },
     count: async (where: string, values: unknown[] = []) =>
