@@ -97,6 +97,21 @@ export const COLUMNS = `id, idempotence_token, status, target, method_name, meth
   scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
 const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
+/**
+ * The SET list that records a failed run: `last_error`, the lease released, and either a new due time
+ * (`retryInMs` milliseconds from now) or `failed` when `retryInMs` is NULL. Parameters are placeholders.
+ */
+export function failureAssignments(lastError: string, retryInMs: string): string {
+  const retry = `${retryInMs}::double precision`;
+  return `last_error = ${lastError},
+         updated_at = now(),
+         lease_owner = NULL,
+         lease_expires_at = NULL,
+         status = CASE WHEN ${retry} IS NULL THEN 'failed' ELSE status END,
+         completed_at = CASE WHEN ${retry} IS NULL THEN now() ELSE completed_at END,
+         scheduled_at = CASE WHEN ${retry} IS NULL THEN scheduled_at ELSE now() + ${retry} * interval '1 millisecond' END`;
+}
+
 export class PostgresStore implements Store<PgQueryable> {
   readonly dialect = 'postgres' as const;
   readonly tableName: string;
@@ -313,15 +328,7 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
     const { rows } = await this.pool.query(
-      `UPDATE ${this.names.table} SET
-         last_error = $2,
-         updated_at = now(),
-         lease_owner = NULL,
-         lease_expires_at = NULL,
-         status = CASE WHEN $3::double precision IS NULL THEN 'failed' ELSE status END,
-         completed_at = CASE WHEN $3::double precision IS NULL THEN now() ELSE completed_at END,
-         scheduled_at = CASE WHEN $3::double precision IS NULL THEN scheduled_at
-                             ELSE now() + $3::double precision * interval '1 millisecond' END
+      `UPDATE ${this.names.table} SET ${failureAssignments('$2', '$3')}
        WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
       [id, failure.lastError, failure.retryInMs],
     );

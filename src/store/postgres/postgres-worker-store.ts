@@ -14,6 +14,7 @@ import type { PostgresNames } from './migrations.js';
 import {
   type AttemptRow,
   COLUMNS,
+  failureAssignments,
   type PgPoolLike,
   type PgQueryable,
   type PgTransactorLike,
@@ -222,15 +223,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     failure: ClaimFailure,
   ): Promise<Attempt | null> {
     const { rows } = await (tx ?? this.store.pool).query(
-      `UPDATE ${this.table} SET
-         last_error = $4,
-         updated_at = now(),
-         lease_owner = NULL,
-         lease_expires_at = NULL,
-         status = CASE WHEN $5::double precision IS NULL THEN 'failed' ELSE status END,
-         completed_at = CASE WHEN $5::double precision IS NULL THEN now() ELSE completed_at END,
-         scheduled_at = CASE WHEN $5::double precision IS NULL THEN scheduled_at
-                             ELSE now() + $5::double precision * interval '1 millisecond' END
+      `UPDATE ${this.table} SET ${failureAssignments('$4', '$5')}
        WHERE id = $1 AND num_attempts = $2 AND lease_owner = $3 AND status = 'pending'
        RETURNING ${COLUMNS}`,
       [claim.id, claim.numAttempts, owner, failure.lastError, failure.retryInMs],
