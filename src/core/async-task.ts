@@ -20,7 +20,7 @@ import {
 } from './types.js';
 
 export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx> {
-  /** The driver: `postgres(pool)` from `async-task/postgres`, `sqlite(database)` from `async-task/sqlite`. */
+  /** The driver: `postgres(pool)` from `async-task-ts/postgres`, `sqlite(database)` from `async-task-ts/sqlite`. */
   db: Store<Tx, AppTx>;
   /** Name → object. Only these objects' methods can ever be called. */
   targets: Targets;
@@ -138,7 +138,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   const { db: store, targets } = options;
   if (!store || typeof store.attemptInsert !== 'function') {
     throw new InvalidOptionsError(
-      'db must be a driver: postgres(pool) from async-task/postgres or sqlite(database) from async-task/sqlite',
+      'db must be a driver: postgres(pool) from async-task-ts/postgres or sqlite(database) from async-task-ts/sqlite',
     );
   }
   if (!targets || typeof targets !== 'object')

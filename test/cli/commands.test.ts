@@ -33,7 +33,7 @@ const targets = {
   },
 };
 
-const config = (dialect: string) => `import { defineConfig } from 'async-task/config';
+const config = (dialect: string) => `import { defineConfig } from 'async-task-ts/config';
 
 export default defineConfig({
   dialect: '${dialect}',

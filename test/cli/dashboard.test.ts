@@ -13,7 +13,7 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
 });
 
-const config = `import { defineConfig } from 'async-task/config';
+const config = `import { defineConfig } from 'async-task-ts/config';
 
 export default defineConfig({
   dialect: 'sqlite',

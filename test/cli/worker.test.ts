@@ -20,7 +20,7 @@ const targets = {
 };
 
 const config = (dialect: string) => `import fs from 'node:fs';
-import { defineConfig } from 'async-task/config';
+import { defineConfig } from 'async-task-ts/config';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

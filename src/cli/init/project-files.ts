@@ -15,7 +15,7 @@ function configFile(choices: InitChoices): PlannedFile {
   const urlNote = choices.dialect === 'sqlite' ? 'a file path, relative to this file' : 'a connection URL';
   return {
     path: CONFIG_PATH,
-    content: `import { defineConfig } from 'async-task/config';
+    content: `import { defineConfig } from 'async-task-ts/config';
 import { Greeter } from './src/targets/greeter.js';
 
 // Read by the \`async-task\` CLI: migrate, worker, attempts, stats. Docs: docs/cli.md of async-task.
@@ -39,7 +39,7 @@ function targetFile(choices: InitChoices): PlannedFile {
       : 'ctx.tx is the better-sqlite3 database inside the transaction that marks this attempt succeeded';
   return {
     path: TARGET_PATH,
-    content: `import type { PerformContext } from 'async-task';
+    content: `import type { PerformContext } from 'async-task-ts';
 
 /**
  * A sample target. Enqueue a call inside your transaction:
@@ -62,7 +62,7 @@ function dialectParts(choices: InitChoices) {
   const options = [choices.schema ? 'schema: config.schema' : '', 'table: config.table'].filter(Boolean).join(', ');
   if (choices.dialect === 'postgres') {
     return {
-      imports: `import pg from 'pg';\nimport { postgres } from 'async-task/postgres';`,
+      imports: `import pg from 'pg';\nimport { postgres } from 'async-task-ts/postgres';`,
       open: `const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL || config.url });
 const asyncTask = createAsyncTask({ db: postgres(pool, { ${options} }), targets: config.targets });`,
       close: 'await asyncTask.close();\n  await pool.end();',
@@ -79,7 +79,7 @@ const asyncTask = createAsyncTask({ db: postgres(pool, { ${options} }), targets:
     };
   }
   return {
-    imports: `import path from 'node:path';\nimport { fileURLToPath } from 'node:url';\nimport Database from 'better-sqlite3';\nimport { sqlite } from 'async-task/sqlite';`,
+    imports: `import path from 'node:path';\nimport { fileURLToPath } from 'node:url';\nimport Database from 'better-sqlite3';\nimport { sqlite } from 'async-task-ts/sqlite';`,
     open: `// Relative paths are relative to async-task.config.ts, as for the CLI.
 const root = fileURLToPath(new URL('..', import.meta.url));
 const file = path.resolve(root, (process.env.DATABASE_URL || config.url || 'app.db').replace(/^file:/, ''));
@@ -100,7 +100,7 @@ function testFile(choices: InitChoices): PlannedFile {
       content: `// Run with: node --import tsx --test ${TEST_PATH}
 import assert from 'node:assert/strict';
 import { after, mock, test } from 'node:test';
-import { createAsyncTask } from 'async-task';
+import { createAsyncTask } from 'async-task-ts';
 ${parts.imports}
 import config from '../async-task.config.js';
 import { Greeter } from '../src/targets/greeter.js';
@@ -126,7 +126,7 @@ ${parts.enqueue}
   }
   return {
     path: TEST_PATH,
-    content: `import { createAsyncTask } from 'async-task';
+    content: `import { createAsyncTask } from 'async-task-ts';
 ${parts.imports}
 import { afterAll, expect, test, vi } from 'vitest';
 import config from '../async-task.config.js';

@@ -88,7 +88,7 @@ export function makeProject(name: string): string {
     if (entry === '.vite' || entry === '.vitest') continue;
     fs.symlinkSync(path.join(ROOT_MODULES, entry), path.join(modules, entry));
   }
-  fs.symlinkSync(ROOT, path.join(modules, 'async-task'));
+  fs.symlinkSync(ROOT, path.join(modules, 'async-task-ts'));
   write(dir, 'package.json', JSON.stringify({ name, private: true, type: 'module' }, null, 2));
   return dir;
 }
