@@ -1,3 +1,4 @@
+import type { CompiledSchedule } from '../recurring/schedule.js';
 import type { Store } from '../store/store.js';
 import { abortable } from './abortable.js';
 import type { ArgsSealer } from './args-crypto.js';
@@ -14,6 +15,8 @@ export interface PerformDeps<Tx, AppTx = any> {
   readonly retryPolicy: (target: string, method: string) => ResolvedRetryPolicy;
   readonly onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
   readonly logger: Logger;
+  /** The recurring schedules a worker enqueues the ticks of (src/recurring/). Default: none. */
+  readonly schedules?: readonly CompiledSchedule[];
 }
 
 export interface PerformOptions {

@@ -3,6 +3,7 @@ import os from 'node:os';
 import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform.js';
 import type { Attempt } from '../core/types.js';
+import { type RecurringScheduler, startRecurringScheduler } from '../recurring/scheduler.js';
 import type { WakeSubscription, WorkerStore } from '../store/worker-store.js';
 import type { AttemptAbort } from './abort.js';
 import { WorkerStoppedError } from './errors.js';
@@ -80,6 +81,7 @@ class AttemptWorker<Tx> implements Worker {
   private stopping: Promise<void> | null = null;
   private leased: LeasedRunner<Tx> | null = null;
   private transactional: TransactionalRunner<Tx> | null = null;
+  private recurring: RecurringScheduler<Tx> | null = null;
 
   constructor(
     private readonly deps: PerformDeps<Tx>,
@@ -125,6 +127,10 @@ class AttemptWorker<Tx> implements Worker {
     }
     this.currentState = 'running';
     this.loopDone = this.claimLoop();
+    this.recurring = startRecurringScheduler(this.deps, {
+      logger: this.logger,
+      onError: (error, during) => this.events.emit('error', { error, during }),
+    });
     this.logger.info('worker started', { workerId: this.id, mode: this.options.mode });
     this.events.emit('start', { workerId: this.id });
   }
@@ -141,6 +147,7 @@ class AttemptWorker<Tx> implements Worker {
     }
     while (this.currentState === 'starting') await sleep(5);
     this.currentState = 'stopping';
+    await this.recurring?.stop();
     this.kick();
     await this.loopDone;
     clearInterval(this.retentionTimer);
