@@ -1,4 +1,5 @@
 import { Cron } from 'croner';
+import { encodeArgs } from '../core/codec.js';
 import { InvalidOptionsError } from '../core/errors.js';
 import { resolveMethod, type TargetRegistry } from '../core/registry.js';
 import { SCHEDULE_NAME } from './token.js';
@@ -57,6 +58,12 @@ export function compileSchedule(targets: TargetRegistry, name: string, declared:
     resolveMethod(targets, target as string, method as string);
   } catch (error) {
     throw new InvalidOptionsError(`recurring.${name}: ${(error as Error).message}`);
+  }
+  try {
+    // Fails now rather than at every tick: the arguments must survive encoding like any attempt's.
+    encodeArgs(args);
+  } catch (error) {
+    throw new InvalidOptionsError(`recurring.${name}: args ${(error as Error).message}`);
   }
   if (typeof catchUp !== 'number' || !Number.isInteger(catchUp) || catchUp < 0 || catchUp > MAX_CATCH_UP) {
     throw new InvalidOptionsError(`recurring.${name}: catchUp must be an integer from 0 to ${MAX_CATCH_UP}`);

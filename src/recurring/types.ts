@@ -18,9 +18,6 @@ interface ScheduleFields {
   catchUp?: CatchUp;
 }
 
-/** `args` may be left out when the method accepts `undefined`. */
-type ArgsField<A> = undefined extends A ? { args?: A } : { args: A };
-
 /** One schedule of one target method, typed like `enqueue`. */
 export type RecurringSchedule<
   Targets,
@@ -31,7 +28,9 @@ export type RecurringSchedule<
   target: T;
   /** Its method. */
   method: M;
-} & ArgsField<MethodArgs<Targets[T], M>>;
+  /** The arguments of every tick, as `enqueue` takes them (stored like any attempt's, encrypted if configured). */
+  args: MethodArgs<Targets[T], M>;
+};
 
 /** Any schedule of `Targets`: a union over every target and method, so a wrong pair does not compile. */
 export type AnyRecurringSchedule<Targets> = {

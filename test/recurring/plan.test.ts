@@ -7,7 +7,7 @@ import { recurringTickOf, tickToken } from '../../src/recurring/token.js';
 const Reports = { async run(_args: unknown) {} };
 const targets = { Reports };
 const schedule = (cron: string, extra: Record<string, unknown> = {}) =>
-  compileSchedule(targets, 'report', { cron, target: 'Reports', method: 'run', ...extra });
+  compileSchedule(targets, 'report', { cron, target: 'Reports', method: 'run', args: {}, ...extra });
 const at = (iso: string) => new Date(iso);
 const iso = (dates: readonly Date[]) => dates.map((date) => date.toISOString());
 
@@ -139,8 +139,10 @@ describe('tokens and declarations', () => {
       ['x', { cron: '* * * * *', timezone: 'Mars/Olympus', target: 'Reports', method: 'run' }, /unknown time zone/],
       ['x', { cron: '* * * * *', target: 'Nope', method: 'run' }, /Nope/],
       ['x', { cron: '* * * * *', target: 'Reports', method: 'constructor' }, /constructor/],
-      ['x', { cron: '* * * * *', target: 'Reports', method: 'run', catchUp: -1 }, /catchUp/],
-      ['x', { cron: '* * * * *', target: 'Reports', method: 'run', catchUp: 1.5 }, /catchUp/],
+      ['x', { cron: '* * * * *', target: 'Reports', method: 'run', args: {}, catchUp: -1 }, /catchUp/],
+      ['x', { cron: '* * * * *', target: 'Reports', method: 'run', args: {}, catchUp: 1.5 }, /catchUp/],
+      ['x', { cron: '* * * * *', target: 'Reports', method: 'run' }, /args undefined cannot be stored/],
+      ['x', { cron: '* * * * *', target: 'Reports', method: 'run', args: { at: new Map() } }, /args/],
     ];
     for (const [name, declared, message] of bad) {
       expect(() => compileSchedule(targets, name, declared)).toThrow(InvalidOptionsError);

@@ -19,9 +19,14 @@ describe('recurring schedules are typed like enqueue', () => {
       db: postgres(pool),
       targets: { Reports, Mailer },
       recurring: {
-        nightlyReport: { cron: '0 3 * * *', timezone: 'Europe/Berlin', target: 'Reports', method: 'nightly', args: { format: 'pdf' } },
-        // Optional args may be left out.
-        hourlyReport: { cron: '0 * * * *', target: 'Reports', method: 'hourly', catchUp: 0 },
+        nightlyReport: {
+          cron: '0 3 * * *',
+          timezone: 'Europe/Berlin',
+          target: 'Reports',
+          method: 'nightly',
+          args: { format: 'pdf' },
+        },
+        hourlyReport: { cron: '0 * * * *', target: 'Reports', method: 'hourly', args: {}, catchUp: 0 },
         digest: { cron: '*/30 * * * * *', target: 'Mailer', method: 'send', args: { to: 'ops@example.com' } },
       },
     });
