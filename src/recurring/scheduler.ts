@@ -14,7 +14,7 @@ export interface RecurringSchedulerOptions {
 
 /** The longest sleep between two looks at the clock, so a suspended machine or a changed clock is noticed. */
 const MAX_SLEEP_MS = 30_000;
-/** After a failed pass, look again this soon (the tick is still on time, see ON_TIME_MS). */
+/** After a failed pass, look again this soon (the tick is still on time, see ON_TIME_MS), doubling up to MAX_SLEEP_MS. */
 const RETRY_MS = 1_000;
 
 /**
@@ -107,14 +107,16 @@ export class RecurringScheduler<Tx> {
   }
 
   private async loop(): Promise<void> {
+    let failures = 0;
     while (!this.stopped) {
       let waitMs: number;
       try {
         const next = await this.poll();
+        failures = 0;
         waitMs = next === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, next.getTime() - this.now().getTime());
       } catch (error) {
         this.options.onError(error, 'enqueueing recurring ticks');
-        waitMs = RETRY_MS;
+        waitMs = Math.min(MAX_SLEEP_MS, RETRY_MS * 2 ** Math.min(failures++, 5));
       }
       // A timer may fire a little before the wall clock reaches the tick: the next pass then finds
       // nothing due and sleeps the remaining milliseconds.
