@@ -2,7 +2,7 @@ import type pg from 'pg';
 import { describe, expectTypeOf, it } from 'vitest';
 import { defineConfig } from '../../src/cli/config/define-config.js';
 import { postgres } from '../../src/drivers/postgres.js';
-import { createAsyncTask, type RecurringTick, recurringTickOf } from '../../src/index.js';
+import { createAsyncTask, type PerformContext, type RecurringTick, recurringTickOf } from '../../src/index.js';
 
 const Reports = {
   async nightly(_args: { format: 'pdf' | 'csv' }) {},
@@ -68,5 +68,32 @@ describe('recurring schedules are typed like enqueue', () => {
 
   it('recurringTickOf reads the tick back from an attempt', () => {
     expectTypeOf(recurringTickOf({ idempotenceToken: null })).toEqualTypeOf<RecurringTick | null>();
+  });
+});
+
+describe('the example of docs/recurring.md', () => {
+  it('compiles as written', () => {
+    const buildReport = async (_tx: pg.PoolClient, _day: Date, _format: string) => {};
+    const Reports = {
+      async nightly(args: { format: 'pdf' | 'csv' }, ctx: PerformContext<pg.PoolClient>) {
+        const day = recurringTickOf(ctx.attempt)!.at; // the tick this run is for
+        await buildReport(ctx.tx, day, args.format);
+      },
+    };
+    const asyncTask = createAsyncTask({
+      db: postgres(pool),
+      targets: { Reports },
+      recurring: {
+        nightlyReport: {
+          cron: '0 3 * * *',
+          timezone: 'Europe/Berlin',
+          target: 'Reports',
+          method: 'nightly',
+          args: { format: 'pdf' },
+          catchUp: 1,
+        },
+      },
+    });
+    expectTypeOf(asyncTask.recurring.list()).resolves.items.toHaveProperty('nextTick').toEqualTypeOf<Date | null>();
   });
 });
