@@ -56,28 +56,39 @@ export class RecurringScheduler<Tx> {
 
   /**
    * One pass at the time `now()` gives: reads the last tick of schedules not seen yet, then enqueues every
-   * due tick the catch-up policy keeps. Returns the time of the next tick of any schedule (or `null`).
+   * due tick the catch-up policy keeps. A schedule that fails (database, encryptor) is reported through
+   * `onError` and retried on the next pass; the others go on. Returns when to look again.
    */
-  async poll(): Promise<Date | null> {
+  async poll(): Promise<{ next: Date | null; failed: boolean }> {
     const now = this.now();
     let next: Date | null = null;
+    let failed = false;
     for (const schedule of this.schedules) {
-      const since = this.settled.get(schedule.name) ?? (await this.lastTick(schedule, now));
-      this.settled.set(schedule.name, since);
-      const plan = planTicks(schedule, since, now);
-      for (const tick of plan.enqueue) await this.enqueue(schedule, tick);
-      if (plan.skipped) {
-        this.options.logger.info('recurring: skipped missed ticks (catch-up policy)', {
-          schedule: schedule.name,
-          catchUp: schedule.catchUp,
-          upTo: plan.newest?.toISOString(),
-        });
+      try {
+        await this.pollSchedule(schedule, now);
+      } catch (error) {
+        failed = true;
+        this.options.onError(error, `enqueueing the ticks of recurring schedule ${schedule.name}`);
       }
-      if (plan.newest) this.settled.set(schedule.name, plan.newest);
       const upcoming = schedule.nextTick(now);
       if (upcoming && (next === null || upcoming < next)) next = upcoming;
     }
-    return next;
+    return { next, failed };
+  }
+
+  private async pollSchedule(schedule: CompiledSchedule, now: Date): Promise<void> {
+    const since = this.settled.get(schedule.name) ?? (await this.lastTick(schedule, now));
+    this.settled.set(schedule.name, since);
+    const plan = planTicks(schedule, since, now);
+    for (const tick of plan.enqueue) await this.enqueue(schedule, tick);
+    if (plan.skipped) {
+      this.options.logger.info('recurring: skipped missed ticks (catch-up policy)', {
+        schedule: schedule.name,
+        catchUp: schedule.catchUp,
+        upTo: plan.newest?.toISOString(),
+      });
+    }
+    if (plan.newest) this.settled.set(schedule.name, plan.newest);
   }
 
   /** The newest tick enqueued in the past, by any process; `now` for a schedule that never ticked. */
@@ -109,18 +120,13 @@ export class RecurringScheduler<Tx> {
   private async loop(): Promise<void> {
     let failures = 0;
     while (!this.stopped) {
-      let waitMs: number;
-      try {
-        const next = await this.poll();
-        failures = 0;
-        waitMs = next === null ? MAX_SLEEP_MS : Math.min(MAX_SLEEP_MS, next.getTime() - this.now().getTime());
-      } catch (error) {
-        this.options.onError(error, 'enqueueing recurring ticks');
-        waitMs = Math.min(MAX_SLEEP_MS, RETRY_MS * 2 ** Math.min(failures++, 5));
-      }
+      const { next, failed } = await this.poll();
+      failures = failed ? failures + 1 : 0;
       // A timer may fire a little before the wall clock reaches the tick: the next pass then finds
       // nothing due and sleeps the remaining milliseconds.
-      await this.sleep(Math.max(1, waitMs));
+      const untilNext = next === null ? MAX_SLEEP_MS : next.getTime() - this.now().getTime();
+      const retry = failed ? RETRY_MS * 2 ** Math.min(failures - 1, 5) : MAX_SLEEP_MS;
+      await this.sleep(Math.max(1, Math.min(MAX_SLEEP_MS, untilNext, retry)));
     }
   }
 

@@ -98,6 +98,39 @@ forEachDialect('recurring scheduler', (env) => {
     ]);
   });
 
+  it('a schedule that fails (here: its encryptor) is reported and retried; the others still tick', async () => {
+    const { make } = await env();
+    let broken = true;
+    const encryptor = {
+      name: 'picky',
+      encrypt: (text: string) => {
+        if (broken && text.includes('boom')) throw new Error('key service down');
+        return text;
+      },
+      decrypt: (text: string) => text,
+    };
+    const asyncTask = await make({
+      encryptor,
+      recurring: {
+        fragile: { cron: '* * * * * *', target: 'OrderClient', method: 'echo', args: 'boom' },
+        sturdy: { cron: '* * * * * *', target: 'OrderClient', method: 'fulfill', args: { orderId: 3 } },
+      },
+    } as never);
+    const clock = controlled(asyncTask, '');
+    await clock.at('2026-05-01T10:00:00.500Z');
+    await clock.at('2026-05-01T10:00:01.010Z');
+    expect(clock.errors.map((error) => (error as Error).message)).toEqual(['key service down']);
+    expect((await ticks(asyncTask, 'fulfill')).map((tick) => tick.token)).toEqual([
+      'recurring:sturdy:2026-05-01T10:00:01.000Z',
+    ]);
+    // Mended within the on-time window: the failed tick is enqueued on the next pass.
+    broken = false;
+    await clock.at('2026-05-01T10:00:01.900Z');
+    expect((await ticks(asyncTask, 'echo')).map((tick) => tick.token)).toEqual([
+      'recurring:fragile:2026-05-01T10:00:01.000Z',
+    ]);
+  });
+
   it('DST in America/New_York with a controlled clock: one 02:30 tick on spring-forward day, one 01:30 on fall-back day', async () => {
     const { make } = await env();
     const asyncTask = await make({
