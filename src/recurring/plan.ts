@@ -22,10 +22,14 @@ export interface TickPlan {
  * A pure function of its inputs, so it is tested with a controlled clock.
  */
 export function planTicks(schedule: CompiledSchedule, since: Date, now: Date): TickPlan {
-  // One more than could be enqueued, to know whether any were skipped.
-  const due = schedule.ticksUpTo(now, schedule.catchUp + 2).filter((tick) => tick.getTime() > since.getTime());
-  const newest = due[0] ?? null;
-  if (newest === null) return { enqueue: [], skipped: false, newest };
+  const after = (tick: Date) => tick.getTime() > since.getTime();
+  const [latest] = schedule.ticksUpTo(now, 1);
+  if (latest === undefined || !after(latest)) return { enqueue: [], skipped: false, newest: null };
+  // Usually one tick is due (the steady state): no need to enumerate catchUp + 2 of them.
+  const single = schedule.nextTick(since)?.getTime() === latest.getTime();
+  // Otherwise one more than could be enqueued, to know whether any were skipped.
+  const due = single ? [latest] : schedule.ticksUpTo(now, schedule.catchUp + 2).filter(after);
+  const newest = due[0] as Date;
   const onTime = now.getTime() - newest.getTime() <= ON_TIME_MS;
   const missed = onTime ? due.slice(1) : due;
   const late = missed.slice(0, schedule.catchUp);
