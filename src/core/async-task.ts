@@ -1,7 +1,7 @@
 import type { Store } from '../store/store.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
-import { ArgsSealer } from './args-crypto.js';
+import { type AcceptPlaintext, ArgsSealer } from './args-crypto.js';
 import { type Encryptor, nullEncryptor } from './encryptors.js';
 import { AttemptNotFoundError, InvalidArgumentsError, InvalidOptionsError, InvalidStateError } from './errors.js';
 import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
@@ -28,6 +28,14 @@ export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx
   encryptor?: Encryptor;
   /** Earlier encryptors, kept so rows they wrote still decrypt. Default: none. */
   decryptors?: readonly Encryptor[];
+  /**
+   * With an `encryptor`, which rows stored in plaintext (encryptor `null`: written before encryption was turned
+   * on, or by the SQL enqueue function) are still performed: `true` for all, or a list of `'Target'` and
+   * `'Target.method'`. Any other plaintext row fails with a `DecryptionError`, so a table writer cannot have a
+   * method called with arguments of their choosing. Without an encryptor every row is plaintext and accepted.
+   * Default: none.
+   */
+  acceptPlaintext?: AcceptPlaintext;
   /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
   retry?: RetryOptions;
   /** Called after a failed run has been recorded (the gem's `handle_perform_error`). Errors it throws are logged. */
@@ -109,10 +117,21 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
 }
 
 const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
+const MAX_ID = 2n ** 63n - 1n;
+/** What both databases store faithfully (PostgreSQL's timestamptz reaches further back, SQLite sorts ISO text). */
+const MIN_SCHEDULED_AT = Date.UTC(1, 0, 1) - 1;
+const MAX_SCHEDULED_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An id both databases can hold (a positive 64-bit integer), as text; `null` for anything else. */
+export function attemptIdOrNull(id: unknown): string | null {
+  if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') return null;
+  const text = String(id);
+  return ID_PATTERN.test(text) && BigInt(text) <= MAX_ID ? text : null;
+}
 
 function normalizeId(id: string | number | bigint): string {
-  const text = String(id);
-  if (!ID_PATTERN.test(text)) throw new AttemptNotFoundError(text);
+  const text = attemptIdOrNull(id);
+  if (text === null) throw new AttemptNotFoundError(String(id).slice(0, 100));
   return text;
 }
 
@@ -124,8 +143,14 @@ function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: stri
   if (idempotenceToken !== undefined && (typeof idempotenceToken !== 'string' || idempotenceToken.length === 0)) {
     throw new InvalidArgumentsError('idempotenceToken must be a non-empty string');
   }
+  if (idempotenceToken?.includes('\u0000')) {
+    throw new InvalidArgumentsError('idempotenceToken must not contain a NUL character');
+  }
   if (scheduledAt !== undefined && !(scheduledAt instanceof Date && !Number.isNaN(scheduledAt.getTime()))) {
     throw new InvalidArgumentsError('scheduledAt must be a valid Date');
+  }
+  if (scheduledAt !== undefined && !(scheduledAt.getTime() > MIN_SCHEDULED_AT && scheduledAt.getTime() <= MAX_SCHEDULED_AT)) {
+    throw new InvalidArgumentsError('scheduledAt must be between the years 1 and 9999');
   }
   return { token: idempotenceToken ?? null, scheduledAt: scheduledAt ?? null };
 }
@@ -146,7 +171,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   if (options.onPerformError !== undefined && typeof options.onPerformError !== 'function') {
     throw new InvalidOptionsError('onPerformError must be a function');
   }
-  const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? []);
+  const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? [], options.acceptPlaintext);
   const deps: PerformDeps<Tx, AppTx> = Object.freeze({
     store,
     targets,
@@ -184,7 +209,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
 
     async enqueue(tx, target, method, args, enqueueOptions) {
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
-      const methodArgs = await sealer.seal(args);
+      const methodArgs = await sealer.seal(args, { target, methodName: method, idempotenceToken: token });
       const { attempt } = await store.attemptInsert(tx, {
         target,
         methodName: method,
@@ -212,7 +237,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
         rows.push({
           target,
           methodName: method,
-          methodArgs: await sealer.seal(argsList[index]),
+          methodArgs: await sealer.seal(argsList[index], { target, methodName: method, idempotenceToken: checked.token }),
           encryptor: sealer.encryptorName,
           idempotenceToken: checked.token,
           scheduledAt: checked.scheduledAt,
@@ -232,7 +257,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       return store.attemptInsertSync(tx, {
         target,
         methodName: method,
-        methodArgs: sealer.sealSync(args),
+        methodArgs: sealer.sealSync(args, { target, methodName: method, idempotenceToken: token }),
         encryptor: sealer.encryptorName,
         idempotenceToken: token,
         scheduledAt,
@@ -245,8 +270,8 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     retry: async (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
-      const text = String(id);
-      return ID_PATTERN.test(text) ? store.attemptFind(text) : null;
+      const text = attemptIdOrNull(id);
+      return text === null ? null : store.attemptFind(text);
     },
 
     async list(listOptions = {}) {
@@ -257,7 +282,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (listOptions.status !== undefined && !ATTEMPT_STATUSES.includes(listOptions.status)) {
         throw new InvalidOptionsError(`list: status must be one of ${ATTEMPT_STATUSES.join(', ')}`);
       }
-      if (listOptions.cursor !== undefined && !ID_PATTERN.test(listOptions.cursor)) {
+      if (listOptions.cursor !== undefined && attemptIdOrNull(listOptions.cursor) === null) {
         throw new InvalidOptionsError('list: cursor is not one this library returned');
       }
       const attempts = await store.attemptList({ ...listOptions, limit });

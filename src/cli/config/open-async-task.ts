@@ -100,6 +100,7 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     targets: config.targets,
     encryptor: config.encryptor,
     decryptors: config.decryptors,
+    acceptPlaintext: config.acceptPlaintext,
     retry: config.retry,
     onPerformError: config.onPerformError,
     logger: config.logger ?? options.logger,
