@@ -149,7 +149,10 @@ function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: stri
   if (scheduledAt !== undefined && !(scheduledAt instanceof Date && !Number.isNaN(scheduledAt.getTime()))) {
     throw new InvalidArgumentsError('scheduledAt must be a valid Date');
   }
-  if (scheduledAt !== undefined && !(scheduledAt.getTime() > MIN_SCHEDULED_AT && scheduledAt.getTime() <= MAX_SCHEDULED_AT)) {
+  if (
+    scheduledAt !== undefined &&
+    !(scheduledAt.getTime() > MIN_SCHEDULED_AT && scheduledAt.getTime() <= MAX_SCHEDULED_AT)
+  ) {
     throw new InvalidArgumentsError('scheduledAt must be between the years 1 and 9999');
   }
   return { token: idempotenceToken ?? null, scheduledAt: scheduledAt ?? null };
@@ -237,7 +240,11 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
         rows.push({
           target,
           methodName: method,
-          methodArgs: await sealer.seal(argsList[index], { target, methodName: method, idempotenceToken: checked.token }),
+          methodArgs: await sealer.seal(argsList[index], {
+            target,
+            methodName: method,
+            idempotenceToken: checked.token,
+          }),
           encryptor: sealer.encryptorName,
           idempotenceToken: checked.token,
           scheduledAt: checked.scheduledAt,

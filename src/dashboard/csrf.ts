@@ -19,7 +19,9 @@ export class CsrfTokens {
 
   private sign(nonce: string, identity: string): string {
     // JSON keeps the two fields apart whatever they contain.
-    return createHmac('sha256', this.secret).update(JSON.stringify([nonce, identity])).digest('base64url');
+    return createHmac('sha256', this.secret)
+      .update(JSON.stringify([nonce, identity]))
+      .digest('base64url');
   }
 
   issue(identity: string): string {
@@ -37,9 +39,7 @@ export class CsrfTokens {
 
   /** The submitted form token matches the cookie, is ours, and was issued to this identity. */
   verify(cookieToken: string | null, formToken: string | null, identity: string): boolean {
-    return (
-      this.isValid(cookieToken, identity) && typeof formToken === 'string' && safeEqual(cookieToken, formToken)
-    );
+    return this.isValid(cookieToken, identity) && typeof formToken === 'string' && safeEqual(cookieToken, formToken);
   }
 }
 

@@ -27,7 +27,15 @@ describe('aesGcmEncryptor', () => {
   it('rejects malformed, truncated and foreign ciphertexts with DecryptionError', () => {
     const encryptor = aesGcmEncryptor({ keys: { a: key }, currentKeyId: 'a' });
     const other = aesGcmEncryptor({ keys: { a: randomBytes(32) }, currentKeyId: 'a' });
-    for (const bad of ['plain', 'v3.a.AAAA', 'v2.a.AAAA', 'v1.a.AAAA', 'v1.zz.AAAA', other.encrypt('x', row), 'v1.a.x.y']) {
+    for (const bad of [
+      'plain',
+      'v3.a.AAAA',
+      'v2.a.AAAA',
+      'v1.a.AAAA',
+      'v1.zz.AAAA',
+      other.encrypt('x', row),
+      'v1.a.x.y',
+    ]) {
       expect(() => encryptor.decrypt(bad, row)).toThrow(DecryptionError);
     }
   });

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { nonNegativeInt, positiveInt, withExamples } from '../help.js';
+import { terminalText } from '../output.js';
 
 interface WorkerFlags {
   concurrency?: number;
@@ -82,13 +83,16 @@ export function workerCommand(): Command {
           const worker = asyncTask.worker(workerOptions);
           const { colors } = context.out;
           worker.on('attempt:succeeded', ({ attempt, durationMs }) =>
-            context.logger.debug(`${colors.green('succeeded')} ${attempt.id} ${attempt.target}.${attempt.methodName}`, {
-              durationMs,
-            }),
+            context.logger.debug(
+              `${colors.green('succeeded')} ${attempt.id} ${terminalText(`${attempt.target}.${attempt.methodName}`)}`,
+              {
+                durationMs,
+              },
+            ),
           );
           worker.on('attempt:failed', ({ attempt, error, willRetry }) =>
             context.out.note(
-              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${error instanceof Error ? error.message : String(error)}`,
+              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${terminalText(`${attempt.target}.${attempt.methodName}`)} (run ${attempt.numAttempts}): ${terminalText(error instanceof Error ? error.message : String(error))}`,
             ),
           );
           const signal = untilSignal(() => {
