@@ -289,6 +289,12 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (listOptions.status !== undefined && !ATTEMPT_STATUSES.includes(listOptions.status)) {
         throw new InvalidOptionsError(`list: status must be one of ${ATTEMPT_STATUSES.join(', ')}`);
       }
+      for (const field of ['target', 'method', 'idempotenceToken'] as const) {
+        const value = listOptions[field];
+        if (value !== undefined && (typeof value !== 'string' || value.includes('\u0000'))) {
+          throw new InvalidOptionsError(`list: ${field} must be a string without NUL characters`);
+        }
+      }
       if (listOptions.cursor !== undefined && attemptIdOrNull(listOptions.cursor) === null) {
         throw new InvalidOptionsError('list: cursor is not one this library returned');
       }
