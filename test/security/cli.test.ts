@@ -58,6 +58,7 @@ describe('security: the CLI', () => {
     ]) {
       const result = expectOk(await runCli(dir, args), args.join(' '));
       const output = result.stdout + result.stderr;
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these must not reach the terminal.
       expect(output, args.join(' ')).not.toMatch(/[\u001b\u0007\u009b\r\u202e]/);
       expect(output, args.join(' ')).toContain('\\u001b');
     }
