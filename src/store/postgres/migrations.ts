@@ -164,10 +164,10 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       DECLARE
         attempt ${table};
       BEGIN
-        IF $1 IS NULL OR btrim($1, E' \t\r\n') = '' THEN
+        IF $1 IS NULL OR btrim($1, E' \\t\\r\\n') = '' THEN
           RAISE EXCEPTION 'async-task: target must be a non-blank text' USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        IF $2 IS NULL OR btrim($2, E' \t\r\n') = '' THEN
+        IF $2 IS NULL OR btrim($2, E' \\t\\r\\n') = '' THEN
           RAISE EXCEPTION 'async-task: method must be a non-blank text' USING ERRCODE = 'invalid_parameter_value';
         END IF;
         IF $3 IS NULL THEN
