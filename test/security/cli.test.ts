@@ -19,7 +19,8 @@ afterAll(async () => {
   for (const close of closers.reverse()) await close();
 });
 
-describe('security: the CLI', () => {
+// Each case runs the built CLI several times; on a loaded machine that takes a while.
+describe('security: the CLI', { timeout: 120_000 }, () => {
   let dir: string;
   let id: string;
 
