@@ -64,6 +64,11 @@ export class ArgsSealer {
     return this.current.encrypt(encodeArgs(args), contextOf(row));
   }
 
+  /** Seals at once when the encryptor is synchronous (no tick passes), else returns its promise. */
+  sealNow(args: unknown, row: EncryptionContext): string | Promise<string> {
+    return this.current.encrypt(encodeArgs(args), contextOf(row));
+  }
+
   sealSync(args: unknown, row: EncryptionContext): string {
     const sealed = this.current.encrypt(encodeArgs(args), contextOf(row));
     if (typeof sealed !== 'string') {
