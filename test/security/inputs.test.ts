@@ -100,7 +100,10 @@ describe('security: PostgreSQL table names and the SQL enqueue function', () => 
     try {
       expect(() => postgres(pool, { schema, table: 'a'.repeat(52) })).toThrow(InvalidOptionsError);
       expect(() => postgres(pool, { schema, table: 'a'.repeat(42) })).toThrow(/at most 41/);
-      const longest = createAsyncTask({ db: postgres(pool, { schema, table: 't'.repeat(41) }), targets: {} });
+      const longest = createAsyncTask({
+        db: postgres(pool, { schema, table: 't'.repeat(41) }),
+        targets: { Mailer: { async send() {} } },
+      });
       await longest.migrate();
       await longest.migrate();
     } finally {
