@@ -8,11 +8,13 @@ await relayQueueSuite({
   urlVariable: 'ASYNC_TASK_TEST_REDIS_URL',
   defaultUrl: 'redis://127.0.0.1:6379',
   defaultPort: 6379,
+  dropsDuplicates: true,
   async publisher(url, queueName) {
     const connection = new Redis(url, { maxRetriesPerRequest: null });
     const queue = new Queue(queueName, { connection });
     return {
       publisher: bullmqPublisher({ queue }),
+      waiting: () => queue.getWaitingCount(),
       async close() {
         await queue.obliterate({ force: true });
         await queue.close();

@@ -8,6 +8,7 @@ await relayQueueSuite({
   urlVariable: 'ASYNC_TASK_TEST_NATS_URL',
   defaultUrl: 'nats://127.0.0.1:4222',
   defaultPort: 4222,
+  dropsDuplicates: true,
   async publisher(url, queueName) {
     const nc = await connect({ servers: new URL(url).host });
     const jsm = await jetstreamManager(nc);
@@ -15,6 +16,7 @@ await relayQueueSuite({
     await ensureNatsStream(jsm, { stream: queueName, subject: queueName });
     return {
       publisher: natsPublisher({ js: jetstream(nc), subject: queueName }),
+      waiting: async () => (await jsm.streams.info(queueName)).state.messages,
       async close() {
         await jsm.streams.delete(queueName);
         await nc.close();

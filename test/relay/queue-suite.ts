@@ -19,7 +19,12 @@ export interface QueueUnderTest {
   readonly defaultUrl: string;
   readonly defaultPort: number;
   /** A publisher to a fresh queue (or stream) `queueName`, and how to close and remove it. */
-  publisher(url: string, queueName: string): Promise<{ publisher: RelayPublisher; close(): Promise<void> }>;
+  publisher(
+    url: string,
+    queueName: string,
+  ): Promise<{ publisher: RelayPublisher; waiting(): Promise<number>; close(): Promise<void> }>;
+  /** Whether the broker itself drops a second message with the same dedupe id. */
+  readonly dropsDuplicates: boolean;
 }
 
 const keys = (prefix: string, count: number, extra: Record<string, unknown> = {}) =>
@@ -80,6 +85,15 @@ export async function relayQueueSuite(queue: QueueUnderTest): Promise<void> {
       };
       return { db, relay, published, dropped, consumer };
     }
+
+    it(`a second hand-off of the same run ${queue.dropsDuplicates ? 'is dropped by the broker' : 'reaches the queue (the consumer ignores it)'}`, async () => {
+      const target = await queue.publisher(url, uniqueName('at'));
+      cleanups.push(() => target.close());
+      const message = { attemptId: '42', run: 1, dedupeId: '42:1', target: 'Counter', method: 'bump' };
+      await target.publisher.publish([message]);
+      await target.publisher.publish([message, { ...message, run: 2, dedupeId: '42:2' }]);
+      expect(await target.waiting()).toBe(queue.dropsDuplicates ? 2 : 3);
+    });
 
     const allSucceeded = (db: RelaySchema, count: number) => async () =>
       (await db.count(`status = 'succeeded'`)) === count;
