@@ -4,6 +4,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
+import { consumeCommand, relayCommand } from './commands/relay.js';
 import { statsCommand } from './commands/stats.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT } from './errors.js';
@@ -28,6 +29,8 @@ export function buildProgram(version: string): Command {
     .addCommand(initCommand())
     .addCommand(migrateCommand())
     .addCommand(workerCommand())
+    .addCommand(relayCommand())
+    .addCommand(consumeCommand())
     .addCommand(attemptsCommand())
     .addCommand(statsCommand())
     .addCommand(dashboardCommand())
