@@ -25,6 +25,11 @@ export interface RelayOptions {
   pollIntervalMs?: number;
   /** Wake on new attempts (LISTEN/NOTIFY on PostgreSQL, in-process on SQLite). Default: true. */
   notify?: boolean;
+  /**
+   * A publish that has not resolved after this long counts as failed: its attempts are given back and
+   * handed off again (a broker that is down can make a client wait forever). Default: 30,000 ms.
+   */
+  publishTimeoutMs?: number;
   /** Default: the logger given to `createAsyncTask`. */
   logger?: Logger;
   /** Written to `lease_owner` of the attempts it handed off. Default: `relay:hostname:pid:random`. */
@@ -52,7 +57,10 @@ export interface Relay {
   readonly state: RelayState;
   /** Resolves once the relay listens and hands off. */
   start(): Promise<void>;
-  /** Stops handing off; a publish in flight finishes (or is given back). Resolves when nothing runs. Safe to call twice. */
+  /**
+   * Stops handing off and waits for a round in flight (up to `publishTimeoutMs`). Attempts leased in a round
+   * that did not finish go out again once their lease lapses. Safe to call twice.
+   */
   stop(): Promise<void>;
   on<E extends RelayEventName>(event: E, listener: RelayListener<E>): () => void;
 }
@@ -62,6 +70,7 @@ interface ResolvedRelayOptions {
   readonly batchSize: number;
   readonly leaseMs: number;
   readonly pollIntervalMs: number;
+  readonly publishTimeoutMs: number;
   readonly notify: boolean;
   readonly logger: Logger | undefined;
   readonly relayId: string | undefined;
@@ -96,6 +105,7 @@ export function resolveRelayOptions(options: RelayOptions): ResolvedRelayOptions
     batchSize: positiveInteger('batchSize', options.batchSize, 100, 10_000),
     leaseMs,
     pollIntervalMs: positiveInteger('pollIntervalMs', options.pollIntervalMs, 1000),
+    publishTimeoutMs: positiveInteger('publishTimeoutMs', options.publishTimeoutMs, 30_000),
     notify: options.notify ?? true,
     logger: options.logger,
     relayId: options.relayId,
@@ -246,7 +256,7 @@ class AttemptRelay<Tx> implements Relay {
     const messages = claims.map(messageFor);
     const trace = this.telemetry.startPublish(this.options.to.name, messages.length);
     try {
-      await this.options.to.publish(messages);
+      await this.withTimeout(this.options.to.publish(messages));
     } catch (error) {
       trace.end(error);
       // Give them back at once rather than after the lease; any the broker did accept keep their dedupe id.
@@ -259,6 +269,19 @@ class AttemptRelay<Tx> implements Relay {
     this.logger.debug('relay handed off attempts', { relayId: this.id, count: messages.length });
     this.emit('publish', { count: messages.length, attemptIds: claims.map((claim) => claim.id), messages });
     return claims.length;
+  }
+
+  /** Rejects after `publishTimeoutMs` if `promise` has not settled by then. */
+  private withTimeout<T>(promise: Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(new Error(`publish to ${this.options.to.name} timed out after ${this.options.publishTimeoutMs} ms`)),
+        this.options.publishTimeoutMs,
+      );
+    });
+    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   stop(): Promise<void> {

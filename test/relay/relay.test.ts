@@ -134,6 +134,40 @@ forEachDialect('relay', (env) => {
     await relay.stop();
   });
 
+  it('a publish that never resolves times out: given back, handed off again; stop() does not hang on it', async () => {
+    const { db, make } = await env();
+    const asyncTask = await make();
+    const delivered: RelayMessage[] = [];
+    let calls = 0;
+    const flaky: RelayPublisher = {
+      name: 'flaky',
+      publish: async (messages) => {
+        // The first call hangs forever, like a client waiting for a broker that is down.
+        if (calls++ === 0) return new Promise(() => {});
+        delivered.push(...messages);
+      },
+    };
+    const errors: unknown[] = [];
+    const relay = asyncTask.relay({ to: flaky, pollIntervalMs: 20, publishTimeoutMs: 200 });
+    relay.on('error', ({ error }) => errors.push(error));
+    const attempt = await db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 5 }));
+    await relay.start();
+    await until('handed off after the timeout', () => delivered.length === 1);
+    expect(String(errors[0])).toMatch(/publish to flaky timed out after 200 ms/);
+    expect(delivered[0]?.dedupeId).toBe(`${attempt.id}:1`);
+    await relay.stop();
+
+    const stuck = asyncTask.relay({
+      to: { name: 'stuck', publish: () => new Promise(() => {}) },
+      publishTimeoutMs: 200,
+    });
+    await db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 6 }));
+    await stuck.start();
+    await sleep(50);
+    await stuck.stop();
+    expect(stuck.state).toBe('stopped');
+  });
+
   it('a failed run comes back when due, with the next run number', async () => {
     const { db, make } = await env();
     const asyncTask = await make({ retry: { maxAttempts: 3, backoff: () => 0 } });
