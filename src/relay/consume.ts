@@ -1,5 +1,11 @@
 import type { AsyncTask } from '../core/async-task.js';
-import { AttemptNotFoundError, InvalidArgumentsError, InvalidStateError } from '../core/errors.js';
+import {
+  AttemptNotFoundError,
+  InvalidArgumentsError,
+  InvalidStateError,
+  UnknownMethodError,
+  UnknownTargetError,
+} from '../core/errors.js';
 import type { PerformOptions } from '../core/perform.js';
 import type { Logger, PerformOutcome } from '../core/types.js';
 import { decodeMessage, type RelayMessage } from './message.js';
@@ -8,9 +14,10 @@ import { decodeMessage, type RelayMessage } from './message.js';
  * What a consumer did with one message. Every outcome means "done, acknowledge it": the attempt's
  * outcome is committed (`succeeded`, `retrying`, `failed`), or there is nothing to do (`not-due`: a later
  * hand-off brings it when due; `not-pending`: already performed, a duplicate; `not-found`: deleted;
- * `invalid`: a message this library did not write).
+ * `invalid`: a message this library did not write; `unknown-target`: this process has no such target or
+ * method, so the attempt stays pending, uncounted, and is handed off again after the relay's lease).
  */
-export type ConsumeOutcome = PerformOutcome | 'not-pending' | 'not-found' | 'invalid';
+export type ConsumeOutcome = PerformOutcome | 'not-pending' | 'not-found' | 'invalid' | 'unknown-target';
 
 /** The part of `AsyncTask` a consumer needs. */
 export type Performer = Pick<AsyncTask<any, any, any>, 'perform'>;
@@ -46,6 +53,14 @@ export async function performRelayMessage(
   } catch (error) {
     if (error instanceof InvalidStateError) return { outcome: 'not-pending', message };
     if (error instanceof AttemptNotFoundError) return { outcome: 'not-found', message };
+    if (error instanceof UnknownTargetError || error instanceof UnknownMethodError) {
+      logger?.warn('relay consumer: no such target or method here; left pending', {
+        id: message.attemptId,
+        target: message.target,
+        method: message.method,
+      });
+      return { outcome: 'unknown-target', message };
+    }
     throw error;
   }
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform.js';
+import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
 import type { Logger } from '../core/types.js';
 import type { RelayStore } from '../store/relay-store.js';
 import type { WakeSubscription } from '../store/worker-store.js';
@@ -126,6 +127,8 @@ class AttemptRelay<Tx> implements Relay {
   private readonly logger: Logger;
   private readonly listeners = new Map<RelayEventName, Set<(payload: never) => void>>();
   private store!: RelayStore;
+  /** The (target, method) pairs of this application: only their attempts are handed off. */
+  private methods: readonly RegisteredMethod[] = [];
   private telemetry: RelayTelemetry = noopRelayTelemetry;
   private subscription: WakeSubscription | null = null;
   private woken = false;
@@ -174,6 +177,7 @@ class AttemptRelay<Tx> implements Relay {
     if (!store) throw new InvalidOptionsError(`the ${this.deps.store.dialect} driver has no relay support`);
     this.currentState = 'starting';
     this.store = store;
+    this.methods = registeredMethods(this.deps.targets);
     this.telemetry = await loadRelayTelemetry();
     if (this.options.notify) await this.subscribe();
     this.currentState = 'running';
@@ -251,6 +255,7 @@ class AttemptRelay<Tx> implements Relay {
       limit: this.options.batchSize,
       owner: this.id,
       leaseMs: this.options.leaseMs,
+      methods: this.methods,
     });
     if (claims.length === 0) return 0;
     const messages = claims.map(messageFor);

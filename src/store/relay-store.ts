@@ -1,3 +1,5 @@
+import type { RegisteredMethod } from '../core/registry.js';
+
 /** One attempt handed off to a queue: what its message carries. */
 export interface HandoffClaim {
   readonly id: string;
@@ -14,6 +16,8 @@ export interface HandoffOptions {
   readonly owner: string;
   /** No relay or worker claims the attempt again until this lapses (unless a perform completes it first). */
   readonly leaseMs: number;
+  /** Only attempts naming one of these (target, method) pairs: the ones this application registered. */
+  readonly methods: readonly RegisteredMethod[];
 }
 
 /**
@@ -22,7 +26,7 @@ export interface HandoffOptions {
  */
 export interface RelayStore {
   /**
-   * Leases up to `limit` due pending attempts that no worker or relay holds (the worker's claim condition),
+   * Leases up to `limit` due pending attempts of `methods` that no worker or relay holds (the worker's claim condition),
    * oldest due first, in one commit — without counting a run: the consumer's `perform(id)` counts it.
    */
   attemptClaimForHandoff(options: HandoffOptions): Promise<HandoffClaim[]>;

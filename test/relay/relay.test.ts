@@ -188,6 +188,29 @@ forEachDialect('relay', (env) => {
     expect(await asyncTask.find(attempt.id)).toMatchObject({ status: 'failed', numAttempts: 3 });
   });
 
+  it('hands off only attempts of targets this application registered; a consumer without the target leaves it pending', async () => {
+    const { db, make, calls } = await env();
+    const asyncTask = await make();
+    const Other = { async ping(_args: { n: number }) {} };
+    const wider = await make({ targets: { OrderClient: {} as never, Other } as never });
+    const foreign: { id: string } = await db.inTransaction((tx) =>
+      (wider as any).enqueue(tx, 'Other', 'ping', { n: 1 }),
+    );
+    const own = await db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 3 }));
+    const memory = memoryPublisher();
+    const relay = asyncTask.relay({ to: memory.publisher, pollIntervalMs: 20 });
+    await relay.start();
+    await until('own handed off', () => memory.published.length === 1);
+    await sleep(200);
+    await relay.stop();
+    expect(memory.published.map((message) => message.attemptId)).toEqual([own.id]);
+    expect(await asyncTask.find(foreign.id)).toMatchObject({ leaseOwner: null, numAttempts: 0 });
+    const message = { attemptId: foreign.id, run: 1, target: 'Other', method: 'ping' };
+    expect(await performRelayMessage(asyncTask, message)).toMatchObject({ outcome: 'unknown-target' });
+    expect(await asyncTask.find(foreign.id)).toMatchObject({ status: 'pending', numAttempts: 0 });
+    expect(calls).toHaveLength(0);
+  });
+
   it('rejects bad options', async () => {
     const { make } = await env();
     const asyncTask = await make();

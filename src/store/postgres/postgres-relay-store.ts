@@ -1,4 +1,5 @@
 import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
+import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import type { PostgresStoreInternals } from './postgres-worker-store.js';
 
 /** The worker's claim order and condition (migration 2's claim index): due, and no lease held. */
@@ -24,12 +25,12 @@ export class PostgresRelayStore implements RelayStore {
     this.table = store.names.table;
   }
 
-  async attemptClaimForHandoff({ limit, owner, leaseMs }: HandoffOptions): Promise<HandoffClaim[]> {
+  async attemptClaimForHandoff({ limit, owner, leaseMs, methods }: HandoffOptions): Promise<HandoffClaim[]> {
     // SKIP LOCKED also passes over rows a consumer's perform holds locked right now.
     const { rows } = await this.store.pool.query(
       `WITH ${RELAXED_COMMIT}, due AS (
          SELECT id FROM ${this.table}
-         WHERE status = 'pending' AND ${CLAIM_KEY} <= now()
+         WHERE status = 'pending' AND ${CLAIM_KEY} <= now() AND ${KNOWN_METHOD('$4', '$5')}
          ORDER BY ${CLAIM_KEY}, id
          LIMIT $1
          FOR UPDATE SKIP LOCKED
@@ -38,7 +39,7 @@ export class PostgresRelayStore implements RelayStore {
          lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
        FROM due, relaxed WHERE t.id = due.id
        RETURNING t.id, t.num_attempts, t.target, t.method_name, COALESCE(t.scheduled_at, t.created_at) AS due_at`,
-      [limit, owner, leaseMs],
+      [limit, owner, leaseMs, ...methodColumns(methods)],
     );
     return (rows as (HandoffRow & { due_at: Date | string })[])
       .sort(

@@ -1,4 +1,5 @@
 import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
+import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import type { SqliteStoreInternals } from './sqlite-worker-store.js';
 
 /** The worker's claim order and condition (migration 2's claim index): due, and no lease held. */
@@ -24,7 +25,7 @@ export class SqliteRelayStore implements RelayStore {
     return this.store.writeLock.run(() => this.store.write(fn));
   }
 
-  attemptClaimForHandoff({ limit, owner, leaseMs }: HandoffOptions): Promise<HandoffClaim[]> {
+  attemptClaimForHandoff({ limit, owner, leaseMs, methods }: HandoffOptions): Promise<HandoffClaim[]> {
     return this.autocommit(() => {
       const now = Date.now();
       const rows = this.store
@@ -32,11 +33,11 @@ export class SqliteRelayStore implements RelayStore {
           this.store.writer,
           `UPDATE ${this.table} SET lease_owner = ?, lease_expires_at = ?, updated_at = ?
            WHERE id IN (
-             SELECT id FROM ${this.table} WHERE status = 'pending' AND ${CLAIM_KEY} <= ?
+             SELECT id FROM ${this.table} WHERE status = 'pending' AND ${CLAIM_KEY} <= ? AND ${KNOWN_METHOD}
              ORDER BY ${CLAIM_KEY}, id LIMIT ?)
            RETURNING id, num_attempts, target, method_name, COALESCE(scheduled_at, created_at) AS due_at`,
         )
-        .all(owner, now + leaseMs, now, now, limit) as HandoffRow[];
+        .all(owner, now + leaseMs, now, now, methodKeys(methods), limit) as HandoffRow[];
       return rows
         .sort((a, b) => a.due_at - b.due_at || Number(BigInt(a.id) - BigInt(b.id)))
         .map((row) => ({
