@@ -63,6 +63,22 @@ export type {
   RecurringSchedules,
   RecurringTick,
 } from './recurring/types.js';
+export {
+  type ConsumeOptions,
+  type ConsumeOutcome,
+  type Performer,
+  performRelayMessage,
+} from './relay/consume.js';
+export { decodeMessage, encodeMessage, type RelayMessage } from './relay/message.js';
+export type { RelayPublisher } from './relay/publisher.js';
+export type {
+  Relay,
+  RelayEventName,
+  RelayEvents,
+  RelayListener,
+  RelayOptions,
+  RelayState,
+} from './relay/relay.js';
 export type { Store } from './store/store.js';
 export { LeaseLostError, WorkerStoppedError } from './worker/errors.js';
 export type { WorkerEventName, WorkerEvents, WorkerListener } from './worker/events.js';

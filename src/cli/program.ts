@@ -5,6 +5,7 @@ import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
 import { recurringCommand } from './commands/recurring.js';
+import { consumeCommand, relayCommand } from './commands/relay.js';
 import { statsCommand } from './commands/stats.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT } from './errors.js';
@@ -29,6 +30,8 @@ export function buildProgram(version: string): Command {
     .addCommand(initCommand())
     .addCommand(migrateCommand())
     .addCommand(workerCommand())
+    .addCommand(relayCommand())
+    .addCommand(consumeCommand())
     .addCommand(attemptsCommand())
     .addCommand(statsCommand())
     .addCommand(recurringCommand())

@@ -1,6 +1,7 @@
 import { compileSchedules } from '../recurring/schedule.js';
 import { type RecurringView, recurringView } from '../recurring/status.js';
 import type { RecurringSchedules } from '../recurring/types.js';
+import { createRelay, type Relay, type RelayOptions } from '../relay/relay.js';
 import type { NewAttempt, Store } from '../store/store.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
@@ -125,6 +126,11 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
    * and `stop()` on SIGTERM/SIGINT.
    */
   worker(options?: WorkerOptions): Worker;
+  /**
+   * A relay in this process: hands due attempts off to a distributed queue (BullMQ, RabbitMQ, NATS
+   * JetStream), one message each, for that queue's consumers to perform (see docs/relay.md).
+   */
+  relay(options: RelayOptions): Relay;
   /** Closes the library's own connections (never the application's pool or database). */
   close(): Promise<void>;
   /** The recurring schedules: their next and last ticks. */
@@ -378,6 +384,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     },
 
     worker: (workerOptions) => createWorker(deps, workerOptions),
+    relay: (relayOptions) => createRelay(deps, relayOptions),
     close: () => store.close(),
   } satisfies AsyncTask<Targets, Tx, AppTx>);
 }

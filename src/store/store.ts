@@ -1,5 +1,6 @@
 import type { RegisteredMethod } from '../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
+import type { RelayStore } from './relay-store.js';
 import type { WorkerStore } from './worker-store.js';
 
 /** The row values `attemptInsert` writes; everything else takes its default. */
@@ -89,4 +90,6 @@ export interface Store<Tx, AppTx = Tx> {
 
   /** The worker's operations on this database (see worker-store.ts), over the same `Tx`. */
   workerStore?(): WorkerStore<any>;
+  /** The relay's operations on this database (see relay-store.ts). */
+  relayStore?(): RelayStore;
 }

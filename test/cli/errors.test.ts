@@ -17,6 +17,8 @@ const COMMANDS = [
   ['attempts', 'fail'],
   ['stats'],
   ['demo'],
+  ['relay'],
+  ['consume'],
 ];
 
 describe('async-task errors and help', () => {
@@ -40,6 +42,8 @@ describe('async-task errors and help', () => {
       [['init', '--tool', 'sequelize'], 'Allowed choices are sql, knex, kysely, drizzle, prisma.'],
       [['frobnicate'], "error: unknown command 'frobnicate'"],
       [['attempts', 'show'], "error: missing required argument 'id'"],
+      [['relay', '--to', 'kafka'], 'Allowed choices are bullmq, rabbitmq, nats.'],
+      [['consume'], "error: required option '--from <queue>' not specified"],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = await runCli(dir, args);

@@ -8,6 +8,7 @@ import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
+import { PostgresRelayStore } from './postgres-relay-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
@@ -368,5 +369,9 @@ export class PostgresStore implements Store<PgQueryable> {
 
   workerStore(): PostgresWorkerStore {
     return this.worker;
+  }
+
+  relayStore(): PostgresRelayStore {
+    return new PostgresRelayStore(this);
   }
 }

@@ -7,6 +7,7 @@ import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
+import { SqliteRelayStore } from './sqlite-relay-store.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
 /** The part of a better-sqlite3 statement the library uses. */
@@ -439,6 +440,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   workerStore(): SqliteWorkerStore {
     return this.worker;
+  }
+
+  relayStore(): SqliteRelayStore {
+    return new SqliteRelayStore(this);
   }
 }
 
