@@ -1,0 +1,46 @@
+import { expect, it } from 'vitest';
+import { forEachDialect } from '../support/suite.js';
+import { catalogueCase } from './support/case.js';
+import { THROWN_VALUES } from './support/catalogue.js';
+import { MAX_LAST_ERROR_LENGTH } from './support/invariants.js';
+import { expectInvariants, MAX_ATTEMPTS, RUN_MODES } from './support/run.js';
+
+// Fault 2 of issue 8: any thrown value becomes a bounded, valid lastError; the attempt retries by its policy,
+// ends failed after maxAttempts, never loops and never blocks its neighbours.
+forEachDialect('fault catalogue: thrown values', (env, dialect) => {
+  for (const mode of RUN_MODES) {
+    for (const kind of Object.keys(THROWN_VALUES)) {
+      it(`${mode}: a target that throws ${kind} ends failed after ${MAX_ATTEMPTS} runs; its neighbours succeed`, async () => {
+        const c = await catalogueCase(env, dialect, mode);
+        await c.batch(async (tx) => {
+          await c.asyncTask().enqueue(tx, 'Poison', 'throwValue', { tag: 'poison', kind });
+          c.plan({ tag: 'poison', role: 'poison', expect: 'failed' });
+          await c.neighbours(tx);
+        });
+        await c.rolledBackEnqueue();
+        await expectInvariants(c.spec());
+        const [poison] = (await c.asyncTask().list({ status: 'failed' })).attempts;
+        expect(poison?.numAttempts).toBe(MAX_ATTEMPTS);
+        expect(c.probe.count('poison')).toBe(MAX_ATTEMPTS);
+        expect(poison?.lastError?.length).toBeGreaterThan(0);
+        expect(poison?.lastError?.length).toBeLessThanOrEqual(MAX_LAST_ERROR_LENGTH);
+        await c.asyncTask().close();
+      });
+    }
+
+    it(`${mode}: an onPerformError hook that throws a null-prototype object is logged; the run is recorded`, async () => {
+      const c = await catalogueCase(env, dialect, mode, {
+        onPerformError: () => {
+          throw Object.create(null);
+        },
+      });
+      await c.batch(async (tx) => {
+        await c.asyncTask().enqueue(tx, 'Poison', 'throwValue', { tag: 'poison', kind: 'a number' });
+        c.plan({ tag: 'poison', role: 'poison', expect: 'failed' });
+        await c.neighbours(tx);
+      });
+      await expectInvariants(c.spec());
+      await c.asyncTask().close();
+    });
+  }
+});
