@@ -37,11 +37,12 @@ forEachDialect('fault catalogue: hostile rows', (env, dialect) => {
   for (const mode of RUN_MODES) {
     it(`${mode}: scheduled_at -infinity is due and performed; infinity is never due, and list()/find() still answer`, async () => {
       const c = await catalogueCase(env, dialect, mode);
-      const [minus, plus] = await c.batch(async (tx) => [
-        await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'minus-infinity' }),
-        await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'plus-infinity' }),
-        await c.neighbours(tx),
-      ]);
+      const [minus, plus] = await c.batch(async (tx) => {
+        const first = await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'minus-infinity' });
+        const second = await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'plus-infinity' });
+        await c.neighbours(tx);
+        return [first, second] as const;
+      });
       await setColumns(c.db, dialect.name, minus.id, { scheduled_at: endless(dialect.name, '-') });
       await setColumns(c.db, dialect.name, plus.id, { scheduled_at: endless(dialect.name, '+') });
       c.plan({ tag: 'minus-infinity', role: 'hostile', expect: 'succeeded' });
@@ -61,10 +62,11 @@ forEachDialect('fault catalogue: hostile rows', (env, dialect) => {
     for (const [what, row] of Object.entries(unreadable)) {
       it(`${mode}: a row with ${what} is failed at its first run with a clear lastError, alone; the rest runs`, async () => {
         const c = await catalogueCase(env, dialect, mode, row.encrypted ? { encryptor } : {});
-        const [bad] = await c.batch(async (tx) => [
-          await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'unreadable' }),
-          await c.neighbours(tx),
-        ]);
+        const bad = await c.batch(async (tx) => {
+          const attempt = await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'unreadable' });
+          await c.neighbours(tx);
+          return attempt;
+        });
         if (row.set) await setColumns(c.db, dialect.name, bad.id, row.set);
         else await c.db.tamperArgs(bad.id, tamper(bad.methodArgs));
         c.plan({ tag: 'unreadable', id: bad.id, role: 'hostile', expect: 'failed' });
@@ -86,10 +88,11 @@ forEachDialect('fault catalogue: hostile rows', (env, dialect) => {
     ] as const) {
       it(`${mode}: an attempt for ${what} is never claimed: pending, 0 runs, listed; the rest of the queue runs`, async () => {
         const c = await catalogueCase(env, dialect, mode);
-        const [stranger] = await c.batch(async (tx) => [
-          await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'stranger' }),
-          await c.neighbours(tx),
-        ]);
+        const stranger = await c.batch(async (tx) => {
+          const attempt = await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'stranger' });
+          await c.neighbours(tx);
+          return attempt;
+        });
         await setColumns(c.db, dialect.name, stranger.id, set);
         c.plan({ tag: 'stranger', role: 'hostile', expect: 'untouched' });
         await expectInvariants(c.spec());

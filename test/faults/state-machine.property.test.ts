@@ -26,7 +26,10 @@ interface ModelAttempt {
 }
 
 const opArbitrary: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('enqueue' as const), commit: fc.boolean(), fails: fc.boolean() }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ kind: fc.constant('enqueue' as const), commit: fc.boolean(), fails: fc.boolean() }),
+  },
   {
     weight: 6,
     arbitrary: fc.record({
@@ -105,7 +108,8 @@ for (const dialect of dialects()) {
                     if (!op.commit) throw new Error('roll back');
                   })
                   .catch(() => {});
-                if (op.commit) model.push({ id: id as string, tag, fails: op.fails, status: 'pending', numAttempts: 0 });
+                if (op.commit)
+                  model.push({ id: id as string, tag, fails: op.fails, status: 'pending', numAttempts: 0 });
                 else rolledBack.push(tag);
               } else if (op.kind === 'worker') {
                 await workerRun(op);

@@ -29,7 +29,7 @@ export async function catalogueCase(
   const rolledBack: string[] = [];
 
   /** Enqueues, in one committed transaction, what `fill` enqueues; `plan` records each one's expectation. */
-  const batch = async (fill: (tx: any) => Promise<void>) => db.inTransaction(fill);
+  const batch = <T>(fill: (tx: any) => Promise<T>): Promise<T> => db.inTransaction(fill);
   const plan = (item: Planned) => planned.push(item);
 
   /** Three healthy neighbours, enqueued in the caller's transaction. */

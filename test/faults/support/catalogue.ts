@@ -1,5 +1,5 @@
-import type { Dialect, TestDb } from '../../support/dialects.js';
 import type { AsyncTask, PerformContext } from '../../../src/index.js';
+import type { Dialect, TestDb } from '../../support/dialects.js';
 import type { Probe } from './invariants.js';
 
 const HUGE = 'x'.repeat(10 * 1024 * 1024);
@@ -115,10 +115,12 @@ export function catalogueTargets(options: CatalogueTargetsOptions) {
       probe.called(args.tag);
       ctx.signal.addEventListener('abort', () => {
         setTimeout(() => {
-          lateWrites.push(db.writeEffect(ctx.tx, args.tag).then(
-            () => 'written',
-            () => 'refused',
-          ));
+          lateWrites.push(
+            db.writeEffect(ctx.tx, args.tag).then(
+              () => 'written',
+              () => 'refused',
+            ),
+          );
         }, 20);
       });
       await never();

@@ -2,7 +2,14 @@ import { expect } from 'vitest';
 import { AttemptNotFoundError, InvalidStateError } from '../../../src/core/errors.js';
 import type { AsyncTask, PerformOptions, WorkerOptions } from '../../../src/index.js';
 import type { TestDb } from '../../support/dialects.js';
-import { checkInvariants, type FinishedRun, formatViolations, listAll, type Planned, type Probe } from './invariants.js';
+import {
+  checkInvariants,
+  type FinishedRun,
+  formatViolations,
+  listAll,
+  type Planned,
+  type Probe,
+} from './invariants.js';
 
 /** The three ways an attempt is run: `perform()` by hand, and the worker's two modes. */
 export type RunMode = 'perform' | 'transactional' | 'leased';
