@@ -1,14 +1,15 @@
 import { expect, it } from 'vitest';
-import { forEachDialect } from '../support/suite.js';
-import { catalogueCase } from './support/case.js';
-import { THROWN_VALUES } from './support/catalogue.js';
-import { MAX_LAST_ERROR_LENGTH } from './support/invariants.js';
-import { expectInvariants, MAX_ATTEMPTS, RUN_MODES } from './support/run.js';
+import { forEachDialect } from '../../support/suite.js';
+import { catalogueCase } from './case.js';
+import { THROWN_VALUES } from './catalogue.js';
+import { MAX_LAST_ERROR_LENGTH } from './invariants.js';
+import { expectInvariants, MAX_ATTEMPTS, type RunMode } from './run.js';
 
 // Fault 2 of issue 8: any thrown value becomes a bounded, valid lastError; the attempt retries by its policy,
 // ends failed after maxAttempts, never loops and never blocks its neighbours.
-forEachDialect('fault catalogue: thrown values', (env, dialect) => {
-  for (const mode of RUN_MODES) {
+/** The thrown-value catalogue in one mode, on every dialect (one test file per mode keeps each file short). */
+export function thrownValueCatalogue(mode: RunMode): void {
+  forEachDialect(`fault catalogue: thrown values, ${mode}`, (env, dialect) => {
     for (const kind of Object.keys(THROWN_VALUES)) {
       it(`${mode}: a target that throws ${kind} ends failed after ${MAX_ATTEMPTS} runs; its neighbours succeed`, async () => {
         const c = await catalogueCase(env, dialect, mode);
@@ -42,5 +43,5 @@ forEachDialect('fault catalogue: thrown values', (env, dialect) => {
       await expectInvariants(c.spec());
       await c.asyncTask().close();
     });
-  }
-});
+  });
+}
