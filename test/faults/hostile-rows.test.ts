@@ -45,7 +45,9 @@ forEachDialect('fault catalogue: hostile rows', (env, dialect) => {
       });
       await setColumns(c.db, dialect.name, minus.id, { scheduled_at: endless(dialect.name, '-') });
       await setColumns(c.db, dialect.name, plus.id, { scheduled_at: endless(dialect.name, '+') });
-      c.plan({ tag: 'minus-infinity', role: 'hostile', expect: 'succeeded' });
+      // PostgreSQL has a real -infinity (the SQL enqueue function accepts it): due, performed. SQLite stores epoch
+      // ms; a REAL -Inf there is no time the library writes: performed or failed as unreadable, never left pending.
+      c.plan({ tag: 'minus-infinity', role: 'hostile', expect: dialect.name === 'postgres' ? 'succeeded' : 'any' });
       c.plan({ tag: 'plus-infinity', role: 'hostile', expect: 'untouched' });
       await c.rolledBackEnqueue();
       await expectInvariants(c.spec());
