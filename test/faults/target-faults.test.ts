@@ -90,3 +90,33 @@ forEachDialect('fault catalogue: targets that misbehave', (env, dialect) => {
     });
   }
 });
+
+forEachDialect('fault catalogue: a target that rejects after it was cut off', (env, dialect) => {
+  // A rejection nobody handles ends a Node process (--unhandled-rejections=throw is the default): a target that
+  // fails after the library stopped waiting for it must never produce one, however it was cut off.
+  const cutOffs = {
+    'perform() with an already-aborted signal': { perform: { signal: AbortSignal.abort() } },
+    'perform() whose timeout fires first': { perform: { timeoutMs: 1 } },
+  } as const;
+  for (const [how, options] of Object.entries(cutOffs)) {
+    it(`${how}: the target's later rejection is handled, not left unhandled`, async () => {
+      const c = await catalogueCase(env, dialect, 'perform');
+      const unhandled: unknown[] = [];
+      const onUnhandled = (reason: unknown) => unhandled.push(reason);
+      process.on('unhandledRejection', onUnhandled);
+      try {
+        const attempt = await c.batch((tx) =>
+          c.asyncTask().enqueue(tx, 'Poison', 'throwValue', { tag: 'late-reject', kind: 'a number' }),
+        );
+        const result = await c.asyncTask().perform(attempt.id, options.perform);
+        expect(result.outcome).toBe('retrying');
+        // Let the target run to its rejection, and Node notice it.
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(unhandled).toEqual([]);
+      } finally {
+        process.off('unhandledRejection', onUnhandled);
+      }
+      await c.asyncTask().close();
+    });
+  }
+});
