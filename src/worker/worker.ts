@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { errorText } from '../core/error-text.js';
 import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform-deps.js';
 import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
@@ -92,7 +93,7 @@ class AttemptWorker<Tx> implements Worker {
     this.logger = options.logger ?? deps.logger;
     this.events = new WorkerEmitter(this.logger);
     this.events.on('error', ({ error, during }) =>
-      this.logger.error(`worker error while ${during}`, { workerId: this.id, error: String(error) }),
+      this.logger.error(`worker error while ${during}`, { workerId: this.id, error: errorText(error) }),
     );
   }
 
