@@ -106,6 +106,27 @@ forEachDialect('fault catalogue: hostile rows', (env, dialect) => {
     }
   }
 
+  for (const [what, set, code] of [
+    ['an unknown target', { target: `'NoSuchTarget'` }, 'UNKNOWN_TARGET'],
+    ['an unknown method', { method_name: `'noSuchMethod'` }, 'UNKNOWN_METHOD'],
+  ] as const) {
+    it(`perform: an attempt for ${what} is refused before it is counted; drain() skips it and runs the rest`, async () => {
+      const c = await catalogueCase(env, dialect, 'perform');
+      const stranger = await c.batch(async (tx) => {
+        const attempt = await c.asyncTask().enqueue(tx, 'Healthy', 'ok', { tag: 'stranger' });
+        await c.neighbours(tx);
+        return attempt;
+      });
+      await setColumns(c.db, dialect.name, stranger.id, set);
+      await expect(c.asyncTask().perform(stranger.id)).rejects.toMatchObject({ code });
+      expect(await c.asyncTask().drain()).toMatchObject({ performed: 3, succeeded: 3 });
+      expect(await c.asyncTask().find(stranger.id)).toMatchObject({ status: 'pending', numAttempts: 0 });
+      c.plan({ tag: 'stranger', role: 'hostile', expect: 'untouched' });
+      await expectInvariants(c.spec());
+      await c.asyncTask().close();
+    });
+  }
+
   it('createAsyncTask with an empty targets registry throws InvalidOptionsError', async () => {
     const { db } = await env();
     expect(() => createAsyncTask({ db: db.driver(), targets: {} })).toThrow(InvalidOptionsError);
