@@ -53,6 +53,14 @@ export {
   type PerformOutcome,
   type PerformResult,
 } from './core/types.js';
+export type { LastTick, RecurringView, ScheduleStatus } from './recurring/status.js';
+export { recurringTickOf } from './recurring/token.js';
+export type {
+  AnyRecurringSchedule,
+  RecurringSchedule,
+  RecurringSchedules,
+  RecurringTick,
+} from './recurring/types.js';
 export type { Store } from './store/store.js';
 export { LeaseLostError, WorkerStoppedError } from './worker/errors.js';
 export type { WorkerEventName, WorkerEvents, WorkerListener } from './worker/events.js';

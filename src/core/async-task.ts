@@ -1,3 +1,6 @@
+import { compileSchedules } from '../recurring/schedule.js';
+import { type RecurringView, recurringView } from '../recurring/status.js';
+import type { RecurringSchedules } from '../recurring/types.js';
 import type { NewAttempt, Store } from '../store/store.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
@@ -41,6 +44,11 @@ export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx
   onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
   /** Default: silent. */
   logger?: Logger;
+  /**
+   * Name → cron schedule of a target method; every running worker enqueues each tick once
+   * (see docs/recurring.md). Default: none.
+   */
+  recurring?: NoInfer<RecurringSchedules<Targets>>;
 }
 
 export interface EnqueueManyOptions {
@@ -111,6 +119,8 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   worker(options?: WorkerOptions): Worker;
   /** Closes the library's own connections (never the application's pool or database). */
   close(): Promise<void>;
+  /** The recurring schedules: their next and last ticks. */
+  readonly recurring: RecurringView;
   /** Internal, for the worker and tools of this package. */
   readonly internals: PerformDeps<Tx, AppTx>;
 }
@@ -167,6 +177,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     retryPolicy: retryPolicyResolver(options.retry),
     onPerformError: options.onPerformError,
     logger: options.logger ?? silentLogger,
+    schedules: compileSchedules(targets, options.recurring),
   });
 
   const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
@@ -212,6 +223,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
 
   return Object.freeze({
     internals: deps,
+    recurring: recurringView(deps),
     migrate: () => store.migrate(),
 
     async enqueue(tx, target, method, args, enqueueOptions) {

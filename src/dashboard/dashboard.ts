@@ -11,6 +11,7 @@ import { type DashboardOptions, resolveOptions } from './options.js';
 import { attemptDetailPage } from './views/attempt-detail.js';
 import { attemptsPage } from './views/attempts.js';
 import { overviewPage } from './views/overview.js';
+import { recurringPage } from './views/recurring.js';
 import { targetsPage } from './views/targets.js';
 
 /** A fetch-style handler: mount it in any server that speaks `Request` and `Response`. */
@@ -113,6 +114,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     if (path === '/') return page(await overviewPage(context));
     if (path === '/attempts') return page(await attemptsPage(context));
     if (path === '/targets') return page(await targetsPage(context));
+    if (path === '/recurring') return page(await recurringPage(context));
     const detail = DETAIL.exec(path);
     if (detail) {
       const attempt = await resolved.asyncTask.find(detail[1]!);

@@ -5,6 +5,7 @@ import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform-deps.js';
 import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
 import type { Attempt } from '../core/types.js';
+import { type RecurringScheduler, startRecurringScheduler } from '../recurring/scheduler.js';
 import type { WakeSubscription, WorkerStore } from '../store/worker-store.js';
 import type { AttemptAbort } from './abort.js';
 import { WorkerStoppedError } from './errors.js';
@@ -69,7 +70,8 @@ class AttemptWorker<Tx> implements Worker {
   private inRunners = 0;
   private slotsBusy = 0;
   private readonly aborts = new Set<AttemptAbort>();
-  private averageMs = 5;
+  /** Starts at a slot's whole share: until targets have shown they are fast, each runs on its own. */
+  private averageMs = SLICE_MS;
   private woken = false;
   private wakeLoop: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -84,6 +86,7 @@ class AttemptWorker<Tx> implements Worker {
   /** The (target, method) pairs this worker can call: it claims attempts naming one of these only. */
   private methods: readonly RegisteredMethod[] = [];
   private transactional: TransactionalRunner<Tx> | null = null;
+  private recurring: RecurringScheduler<Tx> | null = null;
 
   constructor(
     private readonly deps: PerformDeps<Tx>,
@@ -130,6 +133,10 @@ class AttemptWorker<Tx> implements Worker {
     }
     this.currentState = 'running';
     this.loopDone = this.claimLoop();
+    this.recurring = startRecurringScheduler(this.deps, {
+      logger: this.logger,
+      onError: (error, during) => this.events.emit('error', { error, during }),
+    });
     this.logger.info('worker started', { workerId: this.id, mode: this.options.mode });
     this.events.emit('start', { workerId: this.id });
   }
@@ -146,6 +153,7 @@ class AttemptWorker<Tx> implements Worker {
     }
     while (this.currentState === 'starting') await sleep(5);
     this.currentState = 'stopping';
+    await this.recurring?.stop();
     this.kick();
     await this.loopDone;
     clearInterval(this.retentionTimer);
@@ -334,10 +342,9 @@ class AttemptWorker<Tx> implements Worker {
         const attempt = this.queue.shift() as Attempt;
         this.startSlot(1, () => (this.leased as LeasedRunner<Tx>).run(attempt));
       } else {
-        // As many as a slot's share of time allows (fewer, larger transactions mean fewer commits), but
-        // spread over the free slots first: attempts that could run side by side never wait in one group.
-        const freeSlots = concurrency - this.slotsBusy;
-        const group = this.queue.splice(0, Math.min(this.perSlot(), Math.ceil(this.queue.length / freeSlots)));
+        // As many as a slot's share of time allows: fewer, larger transactions mean fewer commits. Slow
+        // targets get groups of one (run side by side); a group that turns out slow stops early (the runner).
+        const group = this.queue.splice(0, this.perSlot());
         // A group's rows get locked by its transaction: the heartbeat leaves them alone (no lock waits).
         for (const attempt of group) this.renewing.delete(attempt.id);
         this.startSlot(group.length, () => (this.transactional as TransactionalRunner<Tx>).run(group));

@@ -2,6 +2,7 @@ import type { Encryptor } from '../../core/encryptors.js';
 import type { TargetRegistry } from '../../core/registry.js';
 import type { RetryOptions } from '../../core/retry-policy.js';
 import type { Attempt, Logger } from '../../core/types.js';
+import type { RecurringSchedules } from '../../recurring/types.js';
 import type { Store } from '../../store/store.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 
@@ -55,6 +56,8 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   logger?: Logger;
   /** Default: the worker's own defaults (docs/worker.md). */
   worker?: WorkerConfig;
+  /** Name → cron schedule of a target method, enqueued by `async-task worker` (docs/recurring.md). Default: none. */
+  recurring?: NoInfer<RecurringSchedules<Targets>>;
 }
 
 /** Types the config file's default export; returns it unchanged. */

@@ -103,6 +103,7 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     retry: config.retry,
     onPerformError: config.onPerformError,
     logger: config.logger ?? options.logger,
+    recurring: config.recurring,
   });
   return {
     asyncTask,

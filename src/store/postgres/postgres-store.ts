@@ -205,6 +205,18 @@ export class PostgresStore implements Store<PgQueryable> {
     return { attempt: toAttempt(existing.rows[0]), created: false };
   }
 
+  async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
+    // The unique (target, method_name, idempotence_token) index narrows to this method; "C" orders by bytes.
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = $1 AND method_name = $2 AND idempotence_token IS NOT NULL
+         AND left(idempotence_token, length($3)) = $3
+       ORDER BY idempotence_token COLLATE "C" DESC LIMIT 1`,
+      [target, method, prefix],
+    );
+    return rows[0] ? toAttempt(rows[0]) : null;
+  }
+
   async attemptInsertMany(tx: PgQueryable, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
     const results = await insertMany(this.names, tx, attempts);
     if (results.some((result) => result.created)) this.worker.attemptsInserted();
