@@ -1,3 +1,4 @@
+export type { AcceptPlaintext } from './core/args-crypto.js';
 export {
   type AsyncTask,
   type AsyncTaskOptions,
@@ -9,6 +10,7 @@ export { decodeArgs, encodeArgs } from './core/codec.js';
 export {
   type AesGcmEncryptorOptions,
   aesGcmEncryptor,
+  type EncryptionContext,
   type Encryptor,
   nullEncryptor,
   type SyncEncryptor,

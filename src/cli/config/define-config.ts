@@ -48,6 +48,8 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   encryptor?: Encryptor;
   /** Default: none. */
   decryptors?: readonly Encryptor[];
+  /** With an `encryptor`: plaintext rows still performed (`true`, or `'Target'` / `'Target.method'` entries). Default: none. */
+  acceptPlaintext?: boolean | readonly string[];
   /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
   retry?: RetryOptions;
   /** Default: none. */

@@ -1,7 +1,7 @@
 import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
-import { derivedName, quoteIdentifier } from '../identifiers.js';
+import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { insertMany } from './insert-many.js';
 import { KNOWN_METHOD, methodColumns } from './known-methods.js';
@@ -140,7 +140,7 @@ export class PostgresStore implements Store<PgQueryable> {
     const rawSchema = options.schema ?? 'public';
     const rawTable = options.table ?? 'async_task_attempts';
     const schema = quoteIdentifier(rawSchema, 'schema');
-    const table = `${schema}.${quoteIdentifier(rawTable, 'table')}`;
+    const table = `${schema}.${quotePostgresTable(rawTable)}`;
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
