@@ -22,6 +22,10 @@ export interface TestDb<Tx> {
   /** Overwrites the stored arguments of a row, as an attacker with database access could. */
   tamperArgs(id: string, methodArgs: string): Promise<void>;
   countAttempts(): Promise<number>;
+  /** A table's name as raw SQL on the application's connection must write it (schema-qualified on PostgreSQL). */
+  qualify(table: string): string;
+  /** Raw SQL on the application's connection (placeholders: `$1` on PostgreSQL, `?` on SQLite); the rows read. */
+  query(sql: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
@@ -91,6 +95,8 @@ export function postgresDialect(): Dialect<pg.PoolClient> {
           ]);
         },
         countAttempts: () => count(`SELECT count(*) AS n FROM ${schema}.async_task_attempts`),
+        qualify: (table) => `${schema}.${table}`,
+        query: async (sql, values = []) => (await appPool.query(sql, values)).rows,
         async close() {
           await Promise.all(pools.map((pool) => pool.end()));
         },
@@ -156,6 +162,13 @@ export function sqliteDialect(): Dialect<Database.Database> {
           app.prepare('UPDATE async_task_attempts SET method_args = ? WHERE id = ?').run(methodArgs, id);
         },
         countAttempts: async () => count('SELECT count(*) AS n FROM async_task_attempts'),
+        qualify: (table) => table,
+        async query(sql, values = []) {
+          const statement = app.prepare(sql);
+          if (statement.reader) return statement.all(...values) as Record<string, unknown>[];
+          statement.run(...values);
+          return [];
+        },
         async close() {
           for (const store of stores) await store.close();
           for (const db of connections) db.close();

@@ -1,0 +1,3 @@
+import { thrownValueCatalogue } from './support/thrown-values.js';
+
+thrownValueCatalogue('leased');
