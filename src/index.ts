@@ -18,10 +18,12 @@ export {
   type AsyncTaskErrorCode,
   AttemptNotFoundError,
   AttemptTimeoutError,
+  DatabaseUnreachableError,
   DecryptionError,
   InvalidArgumentsError,
   InvalidOptionsError,
   InvalidStateError,
+  SchemaNotMigratedError,
   UnknownMethodError,
   UnknownTargetError,
 } from './core/errors.js';

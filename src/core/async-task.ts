@@ -3,7 +3,14 @@ import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
 import { ArgsSealer } from './args-crypto.js';
 import { type Encryptor, nullEncryptor } from './encryptors.js';
-import { AttemptNotFoundError, InvalidArgumentsError, InvalidOptionsError, InvalidStateError } from './errors.js';
+import {
+  AttemptNotFoundError,
+  DatabaseUnreachableError,
+  InvalidArgumentsError,
+  InvalidOptionsError,
+  InvalidStateError,
+  SchemaNotMigratedError,
+} from './errors.js';
 import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
 import { type MethodArgs, type MethodName, resolveMethod, type TargetRegistry } from './registry.js';
 import { type RetryOptions, retryPolicyResolver } from './retry-policy.js';
@@ -51,6 +58,11 @@ export interface DrainOptions {
 export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   /** Creates or upgrades the attempts table. Idempotent; safe from many processes at once. */
   migrate(): Promise<void>;
+  /**
+   * Connects and checks that the attempts table is migrated: `DatabaseUnreachableError` or
+   * `SchemaNotMigratedError` otherwise. The other methods run it once, before their first query.
+   */
+  checkReady(): Promise<void>;
   /**
    * Creates an attempt inside the caller's transaction `tx`: performed only after it commits,
    * gone if it rolls back. With an `idempotenceToken` already used for this target and method,
@@ -156,6 +168,28 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     logger: options.logger ?? silentLogger,
   });
 
+  const checkReady = async () => {
+    if (!store.schemaVersion) return;
+    let version: Awaited<ReturnType<NonNullable<typeof store.schemaVersion>>>;
+    try {
+      version = await store.schemaVersion();
+    } catch (error) {
+      throw new DatabaseUnreachableError(error);
+    }
+    if (version.applied < version.latest) {
+      throw new SchemaNotMigratedError(store.tableName, version.applied, version.latest);
+    }
+  };
+  // Checked once per instance, before the first operation; a failed check is tried again next time.
+  let ready: Promise<void> | undefined;
+  const ensureReady = () => {
+    ready ??= checkReady().catch((error) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+
   const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
     resolveMethod(targets, target, method);
     return checkEnqueueOptions(enqueueOptions);
@@ -168,6 +202,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     change: (tx: Tx, id: string) => Promise<Attempt>,
   ): Promise<Attempt> => {
     const id = normalizeId(rawId);
+    await ensureReady();
     return store.transaction(async (tx) => {
       const locked = await store.attemptLock(tx, id);
       if (!locked) throw new AttemptNotFoundError(id);
@@ -180,11 +215,16 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
 
   return Object.freeze({
     internals: deps,
-    migrate: () => store.migrate(),
+    async migrate() {
+      await store.migrate();
+      ready = Promise.resolve();
+    },
+    checkReady: () => ensureReady(),
 
     async enqueue(tx, target, method, args, enqueueOptions) {
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
       const methodArgs = await sealer.seal(args);
+      await ensureReady();
       const { attempt } = await store.attemptInsert(tx, {
         target,
         methodName: method,
@@ -218,6 +258,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
           scheduledAt: checked.scheduledAt,
         });
       }
+      await ensureReady();
       if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
       const attempts: Attempt[] = [];
       for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
@@ -239,14 +280,20 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       }).attempt;
     },
 
-    perform: async (id, performOptions) => performAttempt<Tx, AppTx>(deps, normalizeId(id), performOptions),
+    async perform(id, performOptions) {
+      const key = normalizeId(id);
+      await ensureReady();
+      return performAttempt<Tx, AppTx>(deps, key, performOptions);
+    },
     expire: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'expired')),
     fail: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'failed')),
     retry: async (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
       const text = String(id);
-      return ID_PATTERN.test(text) ? store.attemptFind(text) : null;
+      if (!ID_PATTERN.test(text)) return null;
+      await ensureReady();
+      return store.attemptFind(text);
     },
 
     async list(listOptions = {}) {
@@ -260,6 +307,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (listOptions.cursor !== undefined && !ID_PATTERN.test(listOptions.cursor)) {
         throw new InvalidOptionsError('list: cursor is not one this library returned');
       }
+      await ensureReady();
       const attempts = await store.attemptList({ ...listOptions, limit });
       const last = attempts.at(-1);
       return { attempts, nextCursor: attempts.length === limit && last ? last.id : null };
@@ -270,6 +318,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     async drain(drainOptions = {}) {
       const limit = drainOptions.limit ?? 10_000;
       const counts = { performed: 0, succeeded: 0, retrying: 0, failed: 0 };
+      await ensureReady();
       while (counts.performed < limit) {
         const ids = await store.attemptListDueIds(Math.min(100, limit - counts.performed));
         if (ids.length === 0) break;

@@ -1,10 +1,19 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import type {
+  AttemptWithDue,
+  FailureRecord,
+  InsertResult,
+  NewAttempt,
+  SchemaVersion,
+  Store,
+  TransactionOptions,
+} from '../store.js';
 import { insertMany } from './insert-many.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { postgresSchemaVersion } from './schema-version.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 
@@ -157,6 +166,10 @@ export class PostgresStore implements Store<PgQueryable> {
         ]);
       }
     });
+  }
+
+  schemaVersion(): Promise<SchemaVersion> {
+    return postgresSchemaVersion(this.pool, this.migrationsTable);
   }
 
   async attemptInsert(tx: PgQueryable, attempt: NewAttempt): Promise<InsertResult> {

@@ -1,9 +1,18 @@
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import type {
+  AttemptWithDue,
+  FailureRecord,
+  InsertResult,
+  NewAttempt,
+  SchemaVersion,
+  Store,
+  TransactionOptions,
+} from '../store.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { sqliteSchemaVersion } from './schema-version.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
@@ -201,6 +210,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         throw error;
       }
     });
+  }
+
+  async schemaVersion(): Promise<SchemaVersion> {
+    return sqliteSchemaVersion(this.reader, this.migrationsTable);
   }
 
   attemptInsertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
