@@ -1,7 +1,7 @@
 import { Command } from 'commander';
+import { DatabaseUnreachableError } from '../../core/errors.js';
 import { postgresMigrationScript } from '../../store/postgres/migration-script.js';
 import { sqliteMigrationScript } from '../../store/sqlite/migration-script.js';
-import { DatabaseUnreachableError } from '../../core/errors.js';
 import { loadConfig } from '../config/load-config.js';
 import { explainDatabaseError } from '../config/open-async-task.js';
 import { contextOf, withAsyncTask } from '../context.js';

@@ -59,7 +59,8 @@ ${pgConnect}
 }
 `,
         targetImports: "import { sql } from 'kysely';",
-        targetQuery: 'const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(ctx.tx);\n    const now = rows[0]?.now;',
+        targetQuery:
+          'const { rows } = await sql<{ now: Date }>`SELECT now() AS now`.execute(ctx.tx);\n    const now = rows[0]?.now;',
         enqueue: `  const { id } = await db.transaction().execute((trx) => asyncTask.enqueue(trx, 'Greeter', 'greet', { name: 'Ada' }));`,
       };
     case 'drizzle':
@@ -81,7 +82,8 @@ type Db = ReturnType<typeof connect>['db'];
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 `,
         targetImports: "import { sql } from 'drizzle-orm';",
-        targetQuery: 'const { rows } = await ctx.tx.execute<{ now: Date }>(sql`SELECT now() AS now`);\n    const now = rows[0]?.now;',
+        targetQuery:
+          'const { rows } = await ctx.tx.execute<{ now: Date }>(sql`SELECT now() AS now`);\n    const now = rows[0]?.now;',
         enqueue: `  const { id } = await db.transaction((tx) => asyncTask.enqueue(tx, 'Greeter', 'greet', { name: 'Ada' }));`,
       };
     case 'knex':
@@ -124,7 +126,8 @@ export function connect(url: string) {
 }
 `,
         targetImports: '',
-        targetQuery: 'const rows = await ctx.tx.$queryRaw<{ now: Date }[]>`SELECT now() AS now`;\n    const now = rows[0]?.now;',
+        targetQuery:
+          'const rows = await ctx.tx.$queryRaw<{ now: Date }[]>`SELECT now() AS now`;\n    const now = rows[0]?.now;',
         enqueue: `  const { id } = await db.$transaction((tx) => asyncTask.enqueue(tx, 'Greeter', 'greet', { name: 'Ada' }));`,
       };
     case 'sql':
@@ -143,7 +146,8 @@ ${pgConnect}
 }
 `,
         targetImports: '',
-        targetQuery: "const { rows } = await ctx.tx.query<{ now: Date }>('SELECT now() AS now');\n    const now = rows[0]?.now;",
+        targetQuery:
+          "const { rows } = await ctx.tx.query<{ now: Date }>('SELECT now() AS now');\n    const now = rows[0]?.now;",
         enqueue: `  // The application's transaction: the attempt commits with it.
   const client = await db.connect();
   let id: string;

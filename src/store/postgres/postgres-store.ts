@@ -13,9 +13,9 @@ import type {
 import { insertMany } from './insert-many.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
-import { postgresSchemaVersion } from './schema-version.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
+import { postgresSchemaVersion } from './schema-version.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {

@@ -8,9 +8,9 @@ import type { SqliteDatabaseLike } from './sqlite-store.js';
  */
 export function sqliteSchemaVersion(db: SqliteDatabaseLike, migrationsTable: string): SchemaVersion {
   const latest = Math.max(...sqliteMigrations.map((migration) => migration.version));
-  const present = db.prepare("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = ?").get(
-    migrationsTable.slice(1, -1),
-  );
+  const present = db
+    .prepare("SELECT 1 AS present FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(migrationsTable.slice(1, -1));
   if (!present) return { applied: 0, latest };
   const row = db.prepare(`SELECT COALESCE(max(version), 0) AS applied FROM ${migrationsTable}`).get() as {
     applied: number | bigint;
