@@ -43,6 +43,8 @@ export interface OpenOverrides {
   readonly poolSize?: number;
   /** See `OpenOptions.skipReadyCheck`. */
   readonly skipReadyCheck?: boolean;
+  /** The library's logger for this command, unless the config has one. Default: the CLI's. */
+  readonly logger?: Logger;
 }
 
 /** Opens the configured AsyncTask, runs `fn`, and always closes the connections. */

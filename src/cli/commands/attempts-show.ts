@@ -34,7 +34,8 @@ export function attemptsShowCommand(): Command {
           ['call', `${attempt.target}.${attempt.methodName}`],
           ['runs', String(attempt.numAttempts)],
           ['idempotence token', attempt.idempotenceToken ?? ''],
-          ['encryptor', attempt.encryptor],
+          // The null encryptor stores the arguments as plain JSON text.
+          ['encryptor', attempt.encryptor === 'null' ? 'none (arguments stored as JSON text)' : attempt.encryptor],
           ['scheduled at', formatTime(attempt.scheduledAt)],
           ['created at', formatTime(attempt.createdAt)],
           ['updated at', formatTime(attempt.updatedAt)],
