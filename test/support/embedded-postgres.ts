@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -22,7 +22,11 @@ async function freePort(): Promise<number> {
 
 /** The folder of an installed package (whose `exports` may hide its package.json): two up from its entry. */
 function packageDir(name: string): string {
-  return path.resolve(path.dirname(fileURLToPath(import.meta.resolve(name))), '..');
+  for (const modules of require.resolve.paths(name) ?? []) {
+    const dir = path.join(modules, name);
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`${name} is not installed`);
 }
 
 /**
