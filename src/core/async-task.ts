@@ -60,7 +60,9 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   migrate(): Promise<void>;
   /**
    * Connects and checks that the attempts table is migrated: `DatabaseUnreachableError` or
-   * `SchemaNotMigratedError` otherwise. The other methods run it once, before their first query.
+   * `SchemaNotMigratedError` otherwise. `perform`, `find`, `list`, `drain`, `retry`, `expire` and `fail`
+   * run it once, before their first query; `enqueue` (inside the caller's transaction) turns a missing
+   * table into `SchemaNotMigratedError` from the insert's own error.
    */
   checkReady(): Promise<void>;
   /**
@@ -190,6 +192,11 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     return ready;
   };
 
+  // Enqueue runs inside the caller's transaction, which may hold the pool's last connection: instead of a
+  // check on another connection first, a missing table is recognised from the insert's own error.
+  const explainInsertError = (error: unknown): unknown =>
+    store.isMissingTableError?.(error) ? new SchemaNotMigratedError(store.tableName, 0, 0) : error;
+
   const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
     resolveMethod(targets, target, method);
     return checkEnqueueOptions(enqueueOptions);
@@ -224,16 +231,19 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     async enqueue(tx, target, method, args, enqueueOptions) {
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
       const methodArgs = await sealer.seal(args);
-      await ensureReady();
-      const { attempt } = await store.attemptInsert(tx, {
-        target,
-        methodName: method,
-        methodArgs,
-        encryptor: sealer.encryptorName,
-        idempotenceToken: token,
-        scheduledAt,
-      });
-      return attempt;
+      try {
+        const { attempt } = await store.attemptInsert(tx, {
+          target,
+          methodName: method,
+          methodArgs,
+          encryptor: sealer.encryptorName,
+          idempotenceToken: token,
+          scheduledAt,
+        });
+        return attempt;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
     async enqueueMany(tx, target, method, argsList, manyOptions = {}) {
@@ -258,11 +268,14 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
           scheduledAt: checked.scheduledAt,
         });
       }
-      await ensureReady();
-      if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
-      const attempts: Attempt[] = [];
-      for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
-      return attempts;
+      try {
+        if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
+        const attempts: Attempt[] = [];
+        for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
+        return attempts;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
     enqueueSync(tx, target, method, args, enqueueOptions) {
@@ -270,14 +283,19 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
         throw new InvalidOptionsError(`enqueueSync needs a synchronous driver (sqlite); ${store.dialect} has none`);
       }
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
-      return store.attemptInsertSync(tx, {
-        target,
-        methodName: method,
-        methodArgs: sealer.sealSync(args),
-        encryptor: sealer.encryptorName,
-        idempotenceToken: token,
-        scheduledAt,
-      }).attempt;
+      const methodArgs = sealer.sealSync(args);
+      try {
+        return store.attemptInsertSync(tx, {
+          target,
+          methodName: method,
+          methodArgs,
+          encryptor: sealer.encryptorName,
+          idempotenceToken: token,
+          scheduledAt,
+        }).attempt;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
     async perform(id, performOptions) {

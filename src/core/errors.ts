@@ -84,7 +84,7 @@ export class AttemptTimeoutError extends AsyncTaskError {
 
 /** The attempts table is missing or older than this library: run `async-task migrate` (or `asyncTask.migrate()`). */
 export class SchemaNotMigratedError extends AsyncTaskError {
-  /** The highest migration applied (0: none) and the highest this library has. */
+  /** The highest migration applied (0: none) and the highest this library has (0: not known here). */
   readonly applied: number;
   readonly latest: number;
 

@@ -57,6 +57,8 @@ export interface Store<Tx, AppTx = Tx> {
   migrate(): Promise<void>;
   /** Reads how far the schema is migrated, on the store's own connection; throws when the database is unreachable. */
   schemaVersion?(): Promise<SchemaVersion>;
+  /** Whether an error of an operation means the table does not exist (the database was never migrated). */
+  isMissingTableError?(error: unknown): boolean;
 
   attemptInsert(tx: AppTx, attempt: NewAttempt): Promise<InsertResult>;
   /** The same, synchronously, for drivers whose transactions are synchronous (better-sqlite3). */

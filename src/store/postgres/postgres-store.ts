@@ -15,7 +15,7 @@ import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
-import { postgresSchemaVersion } from './schema-version.js';
+import { isPostgresMissingTable, postgresSchemaVersion } from './schema-version.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -166,6 +166,10 @@ export class PostgresStore implements Store<PgQueryable> {
         ]);
       }
     });
+  }
+
+  isMissingTableError(error: unknown): boolean {
+    return isPostgresMissingTable(error);
   }
 
   schemaVersion(): Promise<SchemaVersion> {

@@ -13,3 +13,11 @@ export async function postgresSchemaVersion(db: PgQueryable, migrationsTable: st
   const result = await db.query(`SELECT COALESCE(max(version), 0) AS applied FROM ${migrationsTable}`);
   return { applied: Number(result.rows[0]?.applied ?? 0), latest };
 }
+
+/** Whether `error` (or a cause, or Prisma's `meta`) is PostgreSQL's "relation does not exist" (42P01). */
+export function isPostgresMissingTable(error: unknown): boolean {
+  for (let current: any = error, depth = 0; current && depth < 5; current = current.cause, depth++) {
+    if (current.code === '42P01' || current.meta?.code === '42P01') return true;
+  }
+  return false;
+}

@@ -17,3 +17,11 @@ export function sqliteSchemaVersion(db: SqliteDatabaseLike, migrationsTable: str
   };
   return { applied: Number(row.applied), latest };
 }
+
+/** Whether `error` (or a cause) is SQLite's "no such table". */
+export function isSqliteMissingTable(error: unknown): boolean {
+  for (let current: any = error, depth = 0; current && depth < 5; current = current.cause, depth++) {
+    if (typeof current.message === 'string' && current.message.startsWith('no such table:')) return true;
+  }
+  return false;
+}

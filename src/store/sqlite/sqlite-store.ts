@@ -12,7 +12,7 @@ import type {
 } from '../store.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
-import { sqliteSchemaVersion } from './schema-version.js';
+import { isSqliteMissingTable, sqliteSchemaVersion } from './schema-version.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
@@ -210,6 +210,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         throw error;
       }
     });
+  }
+
+  isMissingTableError(error: unknown): boolean {
+    return isSqliteMissingTable(error);
   }
 
   async schemaVersion(): Promise<SchemaVersion> {
