@@ -33,7 +33,7 @@ export function contextOf(command: Command, options: { infoLogs?: boolean } = {}
     cwd,
     async open(overrides = {}) {
       const loaded = await loadConfig(cwd, globals.config);
-      return openAsyncTask(loaded, { url: globals.url, logger, poolSize: overrides.poolSize });
+      return openAsyncTask(loaded, { url: globals.url, logger, ...overrides });
     },
   };
 }
@@ -41,6 +41,10 @@ export function contextOf(command: Command, options: { infoLogs?: boolean } = {}
 export interface OpenOverrides {
   /** See `OpenOptions.poolSize`. */
   readonly poolSize?: number;
+  /** See `OpenOptions.skipReadyCheck`. */
+  readonly skipReadyCheck?: boolean;
+  /** The library's logger for this command, unless the config has one. Default: the CLI's. */
+  readonly logger?: Logger;
 }
 
 /** Opens the configured AsyncTask, runs `fn`, and always closes the connections. */

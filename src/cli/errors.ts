@@ -17,6 +17,8 @@ export const EXIT = Object.freeze({
   cancelled: 6,
   /** `init` would overwrite a file and `--force` was not given. */
   exists: 7,
+  /** The database is unreachable, or its attempts table is not migrated (run `async-task migrate`). */
+  database: 8,
 });
 
 /** An error the CLI reports as one line and turns into an exit code. */
@@ -40,6 +42,7 @@ export function exitCodeOf(error: unknown): number {
     if (error.code === 'ATTEMPT_NOT_FOUND') return EXIT.notFound;
     if (error.code === 'INVALID_STATE') return EXIT.invalidState;
     if (error.code === 'INVALID_OPTIONS') return EXIT.config;
+    if (error.code === 'NOT_MIGRATED' || error.code === 'DATABASE_UNREACHABLE') return EXIT.database;
   }
   return EXIT.failure;
 }

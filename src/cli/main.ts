@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 import fs from 'node:fs';
 import { CommanderError } from 'commander';
-import { EXIT, exitCodeOf, oneLine } from './errors.js';
+import { AsyncTaskError } from '../core/errors.js';
+import { CliError, EXIT, exitCodeOf, oneLine } from './errors.js';
 import { terminalText } from './output.js';
 import { buildProgram } from './program.js';
 
@@ -22,7 +23,14 @@ async function main(argv: readonly string[]): Promise<number> {
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack}\n`);
       if (error.cause instanceof Error) process.stderr.write(`Caused by: ${error.cause.stack}\n`);
-    } else if (exitCodeOf(error) === EXIT.failure) process.stderr.write('(run with --verbose for the stack)\n');
+    } else if (
+      exitCodeOf(error) === EXIT.failure &&
+      !(error instanceof CliError) &&
+      !(error instanceof AsyncTaskError)
+    ) {
+      // Only an unexpected error has a stack worth reading; a deliberate refusal says all there is.
+      process.stderr.write('(run with --verbose for the stack)\n');
+    }
     return exitCodeOf(error);
   }
 }

@@ -9,9 +9,11 @@ import { type AcceptPlaintext, ArgsSealer } from './args-crypto.js';
 import { type EncryptionContext, type Encryptor, nullEncryptor } from './encryptors.js';
 import {
   AttemptNotFoundError,
+  DatabaseUnreachableError,
   InvalidArgumentsError,
   InvalidOptionsError,
   InvalidStateError,
+  SchemaNotMigratedError,
   SyncTransactionError,
 } from './errors.js';
 import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
@@ -75,6 +77,13 @@ export interface DrainOptions {
 export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   /** Creates or upgrades the attempts table. Idempotent; safe from many processes at once. */
   migrate(): Promise<void>;
+  /**
+   * Connects and checks that the attempts table is migrated: `DatabaseUnreachableError` or
+   * `SchemaNotMigratedError` otherwise. `perform`, `find`, `list`, `drain`, `retry`, `expire` and `fail`
+   * run it once, before their first query; `enqueue` (inside the caller's transaction) turns a missing
+   * table into `SchemaNotMigratedError` from the insert's own error.
+   */
+  checkReady(): Promise<void>;
   /**
    * Creates an attempt inside the caller's transaction `tx`: performed only after it commits,
    * gone if it rolls back. With an `idempotenceToken` already used for this target and method,
@@ -214,6 +223,33 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     schedules: compileSchedules(targets, options.recurring),
   });
 
+  const checkReady = async () => {
+    if (!store.schemaVersion) return;
+    let version: Awaited<ReturnType<NonNullable<typeof store.schemaVersion>>>;
+    try {
+      version = await store.schemaVersion();
+    } catch (error) {
+      throw new DatabaseUnreachableError(error);
+    }
+    if (version.applied < version.latest) {
+      throw new SchemaNotMigratedError(store.tableName, version.applied, version.latest);
+    }
+  };
+  // Checked once per instance, before the first operation; a failed check is tried again next time.
+  let ready: Promise<void> | undefined;
+  const ensureReady = () => {
+    ready ??= checkReady().catch((error) => {
+      ready = undefined;
+      throw error;
+    });
+    return ready;
+  };
+
+  // Enqueue runs inside the caller's transaction, which may hold the pool's last connection: instead of a
+  // check on another connection first, a missing table is recognised from the insert's own error.
+  const explainInsertError = (error: unknown): unknown =>
+    store.isMissingTableError?.(error) ? new SchemaNotMigratedError(store.tableName, 0, 0) : error;
+
   const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
     resolveMethod(targets, target, method);
     return checkEnqueueOptions(enqueueOptions);
@@ -226,6 +262,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     change: (tx: Tx, id: string) => Promise<Attempt>,
   ): Promise<Attempt> => {
     const id = normalizeId(rawId);
+    await ensureReady();
     return store.transaction(async (tx) => {
       const locked = await store.attemptLock(tx, id);
       if (!locked) throw new AttemptNotFoundError(id);
@@ -258,23 +295,24 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   return Object.freeze({
     internals: deps,
     recurring: recurringView(deps),
-    migrate: () => store.migrate(),
+    async migrate() {
+      await store.migrate();
+      ready = Promise.resolve();
+    },
+    checkReady: () => ensureReady(),
 
     async enqueue(tx, target, method, args, enqueueOptions) {
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
       const row = { target, methodName: method, encryptor: sealer.encryptorName, idempotenceToken: token, scheduledAt };
-      const written = insertNow(tx, row, args);
-      if (written) return written;
-      const methodArgs = await sealer.seal(args, row);
-      const { attempt } = await store.attemptInsert(tx, {
-        target,
-        methodName: method,
-        methodArgs,
-        encryptor: sealer.encryptorName,
-        idempotenceToken: token,
-        scheduledAt,
-      });
-      return attempt;
+      try {
+        const written = insertNow(tx, row, args);
+        if (written) return written;
+        const methodArgs = await sealer.seal(args, row);
+        const { attempt } = await store.attemptInsert(tx, { ...row, methodArgs });
+        return attempt;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
     async enqueueMany(tx, target, method, argsList, manyOptions = {}) {
@@ -303,12 +341,16 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
           scheduledAt: checked.scheduledAt,
         });
       }
-      // Synchronous drivers: every row is written before the first await (see insertNow).
-      if (store.attemptInsertSync) return rows.map((row) => store.attemptInsertSync?.(tx, row).attempt as Attempt);
-      if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
-      const attempts: Attempt[] = [];
-      for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
-      return attempts;
+      try {
+        // Synchronous drivers: every row is written before the first await (see insertNow).
+        if (store.attemptInsertSync) return rows.map((row) => store.attemptInsertSync?.(tx, row).attempt as Attempt);
+        if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
+        const attempts: Attempt[] = [];
+        for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
+        return attempts;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
     enqueueSync(tx, target, method, args, enqueueOptions) {
@@ -316,24 +358,35 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
         throw new InvalidOptionsError(`enqueueSync needs a synchronous driver (sqlite); ${store.dialect} has none`);
       }
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
-      return store.attemptInsertSync(tx, {
-        target,
-        methodName: method,
-        methodArgs: sealer.sealSync(args, { target, methodName: method, idempotenceToken: token }),
-        encryptor: sealer.encryptorName,
-        idempotenceToken: token,
-        scheduledAt,
-      }).attempt;
+      const methodArgs = sealer.sealSync(args, { target, methodName: method, idempotenceToken: token });
+      try {
+        return store.attemptInsertSync(tx, {
+          target,
+          methodName: method,
+          methodArgs,
+          encryptor: sealer.encryptorName,
+          idempotenceToken: token,
+          scheduledAt,
+        }).attempt;
+      } catch (error) {
+        throw explainInsertError(error);
+      }
     },
 
-    perform: async (id, performOptions) => performAttempt<Tx, AppTx>(deps, normalizeId(id), performOptions),
+    async perform(id, performOptions) {
+      const key = normalizeId(id);
+      await ensureReady();
+      return performAttempt<Tx, AppTx>(deps, key, performOptions);
+    },
     expire: async (id) => transition(id, 'expire', (tx, key) => store.attemptComplete(tx, key, 'expired')),
     fail: async (id) => transition(id, 'fail', (tx, key) => store.attemptComplete(tx, key, 'failed')),
     retry: async (id) => transition(id, 'retry', (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
       const text = attemptIdOrNull(id);
-      return text === null ? null : store.attemptFind(text);
+      if (text === null) return null;
+      await ensureReady();
+      return store.attemptFind(text);
     },
 
     async list(listOptions = {}) {
@@ -353,6 +406,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (listOptions.cursor !== undefined && attemptIdOrNull(listOptions.cursor) === null) {
         throw new InvalidOptionsError('list: cursor is not one this library returned');
       }
+      await ensureReady();
       const attempts = await store.attemptList({ ...listOptions, limit });
       const last = attempts.at(-1);
       return { attempts, nextCursor: attempts.length === limit && last ? last.id : null };
@@ -363,6 +417,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     async drain(drainOptions = {}) {
       const limit = drainOptions.limit ?? 10_000;
       const counts = { performed: 0, succeeded: 0, retrying: 0, failed: 0 };
+      await ensureReady();
       while (counts.performed < limit) {
         const ids = await store.attemptListDueIds(Math.min(100, limit - counts.performed), methods);
         if (ids.length === 0) break;

@@ -12,7 +12,9 @@ export type AsyncTaskErrorCode =
   | 'UNREADABLE_ATTEMPT'
   | 'RUNS_EXHAUSTED'
   | 'TRANSACTION_ABORTED'
-  | 'SYNC_TRANSACTION';
+  | 'SYNC_TRANSACTION'
+  | 'NOT_MIGRATED'
+  | 'DATABASE_UNREACHABLE';
 
 /** Base class of every error the library throws on purpose. `code` never changes between versions. */
 export class AsyncTaskError extends Error {
@@ -125,5 +127,27 @@ export class TransactionAbortedError extends AsyncTaskError {
 export class SyncTransactionError extends AsyncTaskError {
   constructor(message: string) {
     super('SYNC_TRANSACTION', message);
+  }
+}
+
+/** The attempts table is missing or older than this library: run `async-task migrate` (or `asyncTask.migrate()`). */
+export class SchemaNotMigratedError extends AsyncTaskError {
+  /** The highest migration applied (0: none) and the highest this library has (0: not known here). */
+  readonly applied: number;
+  readonly latest: number;
+
+  constructor(table: string, applied: number, latest: number) {
+    const state = applied === 0 ? 'does not exist yet' : `is at migration ${applied} of ${latest}`;
+    super('NOT_MIGRATED', `The attempts table ${table} ${state}: run \`async-task migrate\` (or asyncTask.migrate())`);
+    this.applied = applied;
+    this.latest = latest;
+  }
+}
+
+/** The database could not be reached or refused the connection (down, wrong host, credentials or database name). */
+export class DatabaseUnreachableError extends AsyncTaskError {
+  constructor(cause: unknown) {
+    const reason = cause instanceof Error ? cause.message || (cause as { code?: string }).code : String(cause);
+    super('DATABASE_UNREACHABLE', `Cannot reach the database: ${reason || 'connection failed'}`, { cause });
   }
 }

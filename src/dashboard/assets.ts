@@ -5,11 +5,19 @@ export const STYLESHEET = `
   --pending:#b7791f; --succeeded:#2f855a; --failed:#c53030; --expired:#718096; }
 * { box-sizing: border-box; }
 body { margin:0; font:14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color:var(--fg); background:var(--bg); }
-header { display:flex; gap:1.5rem; align-items:center; padding:.75rem 1.5rem; background:#111827; color:#fff; }
+header { display:flex; flex-wrap:wrap; gap:.5rem 1.5rem; align-items:center; padding:.75rem 1.5rem; background:#111827; color:#fff; }
+header nav { display:flex; gap:1rem; flex-wrap:wrap; }
+header .live { margin-left:auto; color:#cbd5e1; font-size:.85rem; display:flex; gap:.3rem; align-items:center; }
+header .live input { padding:0; }
 header a { color:#cbd5e1; text-decoration:none; } header a[aria-current] { color:#fff; font-weight:600; }
 header .brand { font-weight:700; color:#fff; margin-right:1rem; }
-header .badge { margin-left:auto; }
-main { padding:1.25rem 1.5rem; max-width:1400px; }
+main { padding:1.25rem 1.5rem; max-width:1400px; min-width:0; }
+.table-wrap { overflow-x:auto; max-width:100%; border:1px solid var(--line); border-radius:6px; }
+.table-wrap table { border:0; }
+@media (max-width: 640px) {
+  header, main { padding-left:.75rem; padding-right:.75rem; }
+  form.filters input[size] { width:10rem; }
+}
 h1 { font-size:1.35rem; margin:.25rem 0 1rem; } h2 { font-size:1.05rem; margin:1.5rem 0 .5rem; }
 a { color:var(--accent); }
 .cards { display:flex; flex-wrap:wrap; gap:.75rem; }
@@ -45,6 +53,33 @@ pre { background:#0f172a; color:#e2e8f0; padding:.75rem; border-radius:6px; over
 
 /** Progressive enhancement only: every page reads and every action works without it. */
 export const SCRIPT = `
+(function () {
+  // Opt-in live refresh: reloads every 5 s while the box is ticked (remembered in this browser), unless
+  // someone is filling a form or has ticked attempts to act on.
+  var KEY = 'async-task-dashboard-live';
+  var box = document.querySelector('input[data-live-refresh]');
+  if (!box) return;
+  var on = false;
+  try { on = window.localStorage.getItem(KEY) === '1'; } catch (error) {}
+  box.checked = on;
+  box.addEventListener('change', function () {
+    try { window.localStorage.setItem(KEY, box.checked ? '1' : '0'); } catch (error) {}
+    if (box.checked) schedule();
+  });
+  function busy() {
+    var active = document.activeElement;
+    if (active && active !== box && /^(INPUT|SELECT|TEXTAREA)$/.test(active.tagName)) return true;
+    return document.querySelector('input[name="id"]:checked') !== null;
+  }
+  function schedule() {
+    setTimeout(function () {
+      if (!box.checked) return;
+      if (busy()) return schedule();
+      window.location.reload();
+    }, 5000);
+  }
+  if (on) schedule();
+})();
 document.addEventListener('change', function (event) {
   var box = event.target;
   if (!box.matches || !box.matches('input[data-select-all]')) return;

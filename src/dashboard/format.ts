@@ -1,10 +1,19 @@
 import { html, type SafeHtml } from './html.js';
 
-export function formatTime(date: Date | null): SafeHtml | string {
+/** How long ago (`3m 12s ago`) or how far ahead (`in 5m 0s`) `date` is from `now`. */
+export function formatRelative(date: Date, now: Date = new Date()): string {
+  const ms = now.getTime() - date.getTime();
+  if (Math.abs(ms) < 1000) return 'just now';
+  return ms > 0 ? `${formatDuration(ms)} ago` : `in ${formatDuration(-ms)}`;
+}
+
+/** A time as people read it in a table: relative to now, the absolute UTC time on hover (and in `datetime`). */
+export function formatTime(date: Date | null, now: Date = new Date()): SafeHtml | string {
   if (!date) return '—';
   if (!Number.isFinite(date.getTime())) return 'unreadable time';
   const iso = date.toISOString();
-  return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
+  const absolute = iso.replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  return html`<time datetime="${iso}" title="${absolute}">${formatRelative(date, now)}</time>`;
 }
 
 /** 3h 12m, 45s: how long ago or how far behind. */

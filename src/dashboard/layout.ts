@@ -2,6 +2,10 @@ import type { PageContext } from './context.js';
 import { CSRF_FIELD } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 
+/** An inline icon (a data: URL needs no route, so no 404 on every page load). */
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%23111827'/%3E%3Cpath d='M4 8.5l2.5 2.5L12 5' stroke='%232f855a' stroke-width='2' fill='none'/%3E%3C/svg%3E";
+
 export type Section = 'overview' | 'attempts' | 'targets' | 'recurring' | 'none';
 
 const NAV: readonly { section: Section; label: string; path: string }[] = [
@@ -20,6 +24,7 @@ export function layout(context: PageContext, section: Section, title: string, bo
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
 <title>${title} · ${options.title}</title>
+<link rel="icon" href="${FAVICON}">
 <link rel="stylesheet" href="${context.href('/assets/dashboard.css')}">
 <script src="${context.href('/assets/dashboard.js')}" defer></script>
 </head>
@@ -30,6 +35,7 @@ export function layout(context: PageContext, section: Section, title: string, bo
     (item) =>
       html`<a href="${context.href(item.path)}"${item.section === section ? html` aria-current="page"` : ''}>${item.label}</a> `,
   )}</nav>
+  <label class="live" title="Reload this page every 5 seconds"><input type="checkbox" data-live-refresh> live</label>
   ${context.access === 'read-only' ? html`<span class="badge status status-expired">read-only</span>` : ''}
 </header>
 <main>

@@ -13,8 +13,12 @@ export type {
   PostgresStoreOptions,
 } from '../store/postgres/postgres-store.js';
 
-/** What `enqueue` accepts on PostgreSQL: a `pg` client inside the application's transaction (anything with `query(text, values)`). */
-export type PostgresTx = PgQueryable;
+/**
+ * What `enqueue` accepts on PostgreSQL: a `pg` client inside the application's transaction (anything with
+ * `query(text, values)`), but not a `pg.Pool`: a pool runs each query on any connection and autocommits, so
+ * an attempt enqueued through it would never be part of the caller's transaction.
+ */
+export type PostgresTx = PgQueryable & { readonly totalCount?: never; readonly idleCount?: never };
 
 /** The client the pool hands out: what targets receive as `ctx.tx` (a `pg.PoolClient` for a `pg.Pool`). */
 export type PoolClientOf<Pool extends PgPoolLike> = Pool extends {

@@ -31,6 +31,14 @@ export interface FailureRecord {
   readonly retryInMs: number | null;
 }
 
+/** How far the database's schema is migrated. */
+export interface SchemaVersion {
+  /** The highest migration applied; 0 when none is (no bookkeeping table). */
+  readonly applied: number;
+  /** The highest migration this version of the library has. */
+  readonly latest: number;
+}
+
 export interface TransactionOptions {
   readonly abandonOnError?: (error: unknown) => boolean;
 }
@@ -49,6 +57,10 @@ export interface Store<Tx, AppTx = Tx> {
 
   /** Applies the missing numbered migrations; safe to run from many processes at once. */
   migrate(): Promise<void>;
+  /** Reads how far the schema is migrated, on the store's own connection; throws when the database is unreachable. */
+  schemaVersion?(): Promise<SchemaVersion>;
+  /** Whether an error of an operation means the table does not exist (the database was never migrated). */
+  isMissingTableError?(error: unknown): boolean;
 
   attemptInsert(tx: AppTx, attempt: NewAttempt): Promise<InsertResult>;
   /** The same, synchronously, for drivers whose transactions are synchronous (better-sqlite3). */

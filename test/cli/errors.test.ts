@@ -1,4 +1,6 @@
 // Bad flags, a missing or broken config, and an unreachable database: one clear line and a documented exit code.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { makeProject, removeProject, runCli, write } from './support/project.js';
 
@@ -110,22 +112,48 @@ describe('async-task errors and help', () => {
     }
   });
 
-  test('DATABASE_URL and --url override the config; an unreachable database exits 1 in one line', async () => {
+  test('DATABASE_URL and --url override the config; an unreachable database exits 8 in one line naming the URL and its source', async () => {
     write(
       dir,
       'async-task.config.ts',
-      "export default { dialect: 'postgres', url: 'postgres://config@127.0.0.1:1/x', targets: { Ops: { run() {} } } };\n",
+      "export default { dialect: 'postgres', url: 'postgres://config:secret@127.0.0.1:1/x', targets: { Ops: { run() {} } } };\n",
     );
     const fromConfig = await runCli(dir, ['stats']);
-    expect(fromConfig.code).toBe(1);
-    expect(fromConfig.stderr).toContain('async-task: connect ECONNREFUSED 127.0.0.1:1');
-    expect(fromConfig.stderr).toContain('(run with --verbose for the stack)');
-    // The flag wins over the environment, which wins over the config: each names its own port.
-    const fromEnv = await runCli(dir, ['stats'], { env: { DATABASE_URL: 'postgres://env@127.0.0.1:2/x' } });
-    expect(fromEnv.stderr).toContain('ECONNREFUSED 127.0.0.1:2');
-    const fromFlag = await runCli(dir, ['--url', 'postgres://flag@127.0.0.1:3/x', 'stats'], {
+    expect(fromConfig.code).toBe(8);
+    expect(fromConfig.stderr.trim()).toBe(
+      'async-task: Cannot reach the database postgres://config:***@127.0.0.1:1/x (from async-task.config.ts): connect ECONNREFUSED 127.0.0.1:1. Check that it is running and that the URL is right.',
+    );
+    // The flag wins over the environment, which wins over the config: each names its own port and source.
+    const fromEnv = await runCli(dir, ['worker'], { env: { DATABASE_URL: 'postgres://env@127.0.0.1:2/x' } });
+    expect(fromEnv.code).toBe(8);
+    expect(fromEnv.stderr).toContain(
+      'postgres://env@127.0.0.1:2/x (from DATABASE_URL): connect ECONNREFUSED 127.0.0.1:2',
+    );
+    const fromFlag = await runCli(dir, ['--url', 'postgres://flag@127.0.0.1:3/x', 'attempts', 'list'], {
       env: { DATABASE_URL: 'postgres://env@127.0.0.1:2/x' },
     });
-    expect(fromFlag.stderr).toContain('ECONNREFUSED 127.0.0.1:3');
+    expect(fromFlag.stderr).toContain('(from --url): connect ECONNREFUSED 127.0.0.1:3');
+    // --url must be of the config's dialect.
+    const wrongFlag = await runCli(dir, ['--url', './app.db', 'stats']);
+    expect(wrongFlag.code).toBe(2);
+    expect(wrongFlag.stderr).toContain("is not a postgres:// URL, but the config's dialect is postgres");
+  });
+
+  test('a PostgreSQL DATABASE_URL never replaces a SQLite config: the CLI warns and keeps the file', async () => {
+    write(dir, 'async-task.config.ts', "export default { dialect: 'sqlite', url: 'app.db', targets: {} };\n");
+    const env = { DATABASE_URL: 'postgres://app:secret@127.0.0.1:5432/app' };
+    const migrated = await runCli(dir, ['migrate'], { env });
+    expect(migrated.code, migrated.stderr).toBe(0);
+    expect(migrated.stderr).toContain(
+      "warn DATABASE_URL (postgres://app:***@127.0.0.1:5432/app) is not a sqlite database; using the config's sqlite url",
+    );
+    expect(migrated.stdout).toContain(`${path.join(dir, 'app.db')} (from async-task.config.ts)`);
+    expect(fs.existsSync(path.join(dir, 'app.db'))).toBe(true);
+    // A SQLite DATABASE_URL (Prisma's file: spelling too) does override it.
+    const other = await runCli(dir, ['stats'], { env: { DATABASE_URL: 'file:./other.db' } });
+    expect(other.code).toBe(8);
+    expect(other.stderr.trim()).toBe(
+      `async-task: The attempts table async_task_attempts does not exist yet in ${path.join(dir, 'other.db')} (from DATABASE_URL): run \`async-task migrate\``,
+    );
   });
 });

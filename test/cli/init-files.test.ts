@@ -50,17 +50,48 @@ describe('async-task init', () => {
     },
   );
 
-  test('without a terminal, missing choices take the defaults (sqlite, raw SQL, vitest)', async () => {
-    const dir = project('init-defaults');
+  test('without a terminal, init chooses from what package.json has installed, or requires the flag', async () => {
+    const empty = project('init-no-terminal');
+    const refused = await runCli(empty, ['init']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr.trim()).toBe(
+      'async-task: No terminal to ask on: pass --dialect postgres|sqlite (neither pg nor better-sqlite3 is in package.json).',
+    );
+    expect(fs.existsSync(path.join(empty, 'async-task.config.ts'))).toBe(false);
+
+    // pg installed, better-sqlite3 not: PostgreSQL, never a silent SQLite.
+    const dir = project('init-detected');
+    write(
+      dir,
+      'package.json',
+      JSON.stringify({
+        type: 'module',
+        dependencies: { pg: '^8', kysely: '^0.28' },
+        devDependencies: { vitest: '^4' },
+      }),
+    );
     const { written } = json(await runCli(dir, ['init', '--json']));
     expect(written).toEqual([
-      expect.stringMatching(/^migrations\/\d{14}_async_task\.sql$/),
+      expect.stringMatching(/^migrations\/\d{14}_async_task\.ts$/),
+      'scripts/kysely-migrate.ts',
       'async-task.config.ts',
+      'src/db/client.ts',
       'src/targets/greeter.ts',
       'test/async-task.test.ts',
     ]);
-    expect(read(dir, 'async-task.config.ts')).toContain("url: 'app.db'");
+    expect(read(dir, 'async-task.config.ts')).toContain("dialect: 'postgres'");
+    expect(read(dir, 'src/db/client.ts')).toContain('kyselyDriver(db)');
     expect(read(dir, 'test/async-task.test.ts')).toContain("from 'vitest'");
+
+    // Two ORMs installed: which one is the user's to say.
+    write(
+      dir,
+      'package.json',
+      JSON.stringify({ dependencies: { 'better-sqlite3': '^12', knex: '^3', 'drizzle-orm': '^0.45' } }),
+    );
+    const ambiguous = await runCli(dir, ['init', '--force']);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr).toContain('pass --tool sql|knex|kysely|drizzle|prisma (package.json has knex, drizzle)');
   });
 
   test('never overwrites without --force; --force rewrites its migration in place', async () => {
@@ -105,7 +136,7 @@ describe('async-task init', () => {
     expect(sql).toContain('CREATE TABLE "queue"."jobs"');
     expect(sql).toContain('INSERT INTO "queue"."jobs_migrations" (version, name) VALUES (1,');
     expect(read(dir, 'async-task.config.ts')).toContain("schema: 'queue',\n  table: 'jobs',");
-    expect(read(dir, 'test/async-task.test.ts')).toContain('{ schema: config.schema, table: config.table }');
+    expect(read(dir, 'src/db/client.ts')).toContain("postgres(pool, { schema: 'queue', table: 'jobs' })");
     const bad = await runCli(dir, ['init', '-d', 'sqlite', '--schema', 'queue', '--force']);
     expect(bad.code).toBe(2);
     const badName = await runCli(dir, ['init', '-d', 'sqlite', '--table', 'jobs; drop', '--force']);

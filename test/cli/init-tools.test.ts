@@ -1,13 +1,17 @@
 // For every migration tool: `async-task init` in an empty project, then that tool's own migration run
 // against a real database, then the generated sample test passes in the user's test runner.
+
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
+import { dataLayer } from '../../src/cli/init/data-layer.js';
 import { postgresMigrations } from '../../src/store/postgres/migrations.js';
 import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import {
+  CLI,
   createDatabase,
   expectOk,
   json,
@@ -169,10 +173,87 @@ const CASES: ToolCase[] = [
     runner: 'vitest',
     // `prisma migrate deploy` needs Prisma's schema engine, a binary its package downloads from
     // Prisma's servers at install time; this machine reaches only the npm registry. So the file
-    // Prisma would run is run with psql here, in one transaction, as Prisma does.
-    migrate: (dir, env, written) => runSqlFile(dir, 'postgres', written[0]!, env),
+    // Prisma would run is run with psql here, in one transaction, as Prisma does. `prisma generate`
+    // needs no engine binary (the stand-in below is never run).
+    async migrate(dir, env, written) {
+      expectOk(
+        await runNode(dir, [bin('prisma', 'build/index.js'), 'generate'], {
+          env: { ...env, PRISMA_SCHEMA_ENGINE_BINARY: '/bin/true' },
+        }),
+        'prisma generate',
+      );
+      return runSqlFile(dir, 'postgres', written[0]!, env);
+    },
   },
 ];
+
+/** A script of the project that enqueues Greeter.greet({ name }) inside the tool's own transaction. */
+function enqueueScript(toolCase: ToolCase, name: string): string {
+  const layer = dataLayer({
+    cwd: '',
+    dialect: toolCase.dialect,
+    tool: toolCase.tool,
+    runner: toolCase.runner,
+    url: '',
+    table: undefined,
+    schema: undefined,
+    migrationsDir: '',
+    now: new Date(),
+  });
+  const open =
+    toolCase.dialect === 'postgres' ? 'connect(process.env.DATABASE_URL!)' : `connect(path.resolve('${SQLITE_FILE}'))`;
+  return `import path from 'node:path';
+import { createAsyncTask } from 'async-task-ts';
+import config from '../async-task.config.js';
+import { connect } from '../src/db/client.js';
+
+void path;
+const { db, driver, close } = ${open};
+const asyncTask = createAsyncTask({ db: driver, targets: config.targets });
+${layer.enqueue.replaceAll("'Ada'", JSON.stringify(name).replaceAll('"', "'"))}
+console.log(id);
+await asyncTask.close();
+await close();
+`;
+}
+
+/** Runs `async-task worker` until its output shows `text`, then stops it with SIGTERM; returns its output. */
+function runWorkerUntil(
+  dir: string,
+  env: Record<string, string>,
+  text: string,
+): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, 'worker'], {
+      cwd: dir,
+      env: {
+        ...process.env,
+        VITEST: undefined,
+        VITEST_POOL_ID: undefined,
+        NODE_OPTIONS: undefined,
+        DATABASE_URL: undefined,
+        ...env,
+      },
+    });
+    let output = '';
+    let stopping = false;
+    const onData = (chunk: Buffer) => {
+      output += chunk;
+      if (!stopping && output.includes(text)) {
+        stopping = true;
+        child.kill('SIGTERM');
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, output });
+    });
+  });
+}
 
 async function appliedVersions(dialect: Dialect, dir: string, url: string | undefined): Promise<number[]> {
   if (dialect === 'postgres') {
@@ -260,9 +341,22 @@ describe('async-task init, then the tool migrates and the sample test passes', (
       const result = expectOk(await sampleTest, 'the generated sample test');
       expect(`${result.stdout}${result.stderr}`).toMatch(toolCase.runner === 'vitest' ? /1 passed/ : /# pass 1/);
 
-      // The sample test's attempt, seen through the CLI.
+      // The CLI worker performs an attempt enqueued in the tool's own transaction, and the target gets the
+      // tool's transaction as ctx.tx (it reads the database time through it).
+      write(dir, 'scripts/enqueue-bob.ts', enqueueScript(toolCase, 'Bob'));
+      expectOk(
+        await runNode(dir, ['--import', 'tsx', 'scripts/enqueue-bob.ts'], { env }),
+        'enqueue in the tool transaction',
+      );
+      const worker = await runWorkerUntil(dir, env, 'Hello, Bob!');
+      expect(worker.output).toMatch(/Hello, Bob! \(attempt \d+, run 1, database time [^)]*\d[^)]*\)/);
+      expect(worker.output).toContain('Worker stopped.');
+      expect(worker.code).toBe(0);
+
+      // Both attempts, seen through the CLI.
       const list = json(expectOk(await runCli(dir, ['attempts', 'list', '--json'], { env }), 'attempts list'));
       expect(list.attempts).toEqual([
+        expect.objectContaining({ target: 'Greeter', methodName: 'greet', status: 'succeeded' }),
         expect.objectContaining({ target: 'Greeter', methodName: 'greet', status: 'succeeded' }),
       ]);
     });

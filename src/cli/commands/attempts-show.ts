@@ -34,7 +34,11 @@ export function attemptsShowCommand(): Command {
           ['call', terminalText(`${attempt.target}.${attempt.methodName}`)],
           ['runs', String(attempt.numAttempts)],
           ['idempotence token', terminalText(attempt.idempotenceToken ?? '')],
-          ['encryptor', terminalText(attempt.encryptor)],
+          // The null encryptor stores the arguments as plain JSON text.
+          [
+            'encryptor',
+            attempt.encryptor === 'null' ? 'none (arguments stored as JSON text)' : terminalText(attempt.encryptor),
+          ],
           ['scheduled at', formatTime(attempt.scheduledAt)],
           ['created at', formatTime(attempt.createdAt)],
           ['updated at', formatTime(attempt.updatedAt)],

@@ -20,7 +20,7 @@ import { findExistingMigration, migrationFiles } from '../init/migration-files.j
 import { nextSteps } from '../init/next-steps.js';
 import { projectFiles } from '../init/project-files.js';
 import { toolSetupFiles } from '../init/tool-setup.js';
-import { chooseOne } from '../interaction.js';
+import { canPrompt, chooseOne } from '../interaction.js';
 
 interface InitFlags {
   dialect?: ConfigDialect;
@@ -41,7 +41,58 @@ const TOOL_CHOICES: { value: MigrationTool; label: string; hint: string }[] = [
   { value: 'prisma', label: 'Prisma', hint: 'prisma migrate deploy' },
 ];
 
+/** The project's dependencies (all kinds), from its package.json. */
+function installedPackages(cwd: string): Set<string> {
+  try {
+    const json = JSON.parse(fs.readFileSync(path.join(cwd, 'package.json'), 'utf8'));
+    return new Set(
+      ['dependencies', 'devDependencies', 'peerDependencies', 'optionalDependencies'].flatMap((key) =>
+        Object.keys(json[key] ?? {}),
+      ),
+    );
+  } catch {
+    return new Set();
+  }
+}
+
+/** What the project's package.json suggests for each choice: the only candidate, or undefined when none or several fit. */
+export function detectChoices(installed: ReadonlySet<string>) {
+  const only = <T>(found: T[]): T | undefined => (found.length === 1 ? found[0] : undefined);
+  const dialects: ConfigDialect[] = [];
+  if (['pg', 'postgres', '@prisma/adapter-pg'].some((name) => installed.has(name))) dialects.push('postgres');
+  if (installed.has('better-sqlite3')) dialects.push('sqlite');
+  const tools = (['knex', 'kysely', 'drizzle-orm', 'prisma'] as const)
+    .filter((name) => installed.has(name) || (name === 'prisma' && installed.has('@prisma/client')))
+    .map((name): MigrationTool => (name === 'drizzle-orm' ? 'drizzle' : name));
+  const runners: TestRunner[] = [];
+  if (installed.has('vitest')) runners.push('vitest');
+  if (installed.has('tsx')) runners.push('node');
+  return {
+    dialect: only(dialects),
+    dialects,
+    tool: tools.length === 0 ? ('sql' as const) : only(tools),
+    tools,
+    runner: only(runners) ?? (runners.length === 0 ? ('vitest' as const) : 'vitest'),
+  };
+}
+
 async function decide(flags: InitFlags, cwd: string, url: string | undefined): Promise<InitChoices> {
+  const detected = detectChoices(installedPackages(cwd));
+  // Without a terminal nothing is asked: a choice comes from the flag, or from what package.json has installed.
+  if (!canPrompt()) {
+    const missing: string[] = [];
+    if (!flags.dialect && !detected.dialect) {
+      missing.push(
+        `--dialect postgres|sqlite (${detected.dialects.length === 0 ? 'neither pg nor better-sqlite3 is in package.json' : 'both pg and better-sqlite3 are in package.json'})`,
+      );
+    }
+    if (!flags.tool && !detected.tool) {
+      missing.push(`--tool ${MIGRATION_TOOLS.join('|')} (package.json has ${detected.tools.join(', ')})`);
+    }
+    if (missing.length > 0) {
+      throw usageError(`No terminal to ask on: pass ${missing.join(' and ')}.`);
+    }
+  }
   const dialect =
     flags.dialect ??
     (await chooseOne<ConfigDialect>(
@@ -50,9 +101,11 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
         { value: 'postgres', label: 'PostgreSQL' },
         { value: 'sqlite', label: 'SQLite', hint: 'better-sqlite3, a file next to your app' },
       ],
-      'sqlite',
+      detected.dialect ?? 'sqlite',
     ));
-  const tool = flags.tool ?? (await chooseOne<MigrationTool>('Which migration tool do you use?', TOOL_CHOICES, 'sql'));
+  const tool =
+    flags.tool ??
+    (await chooseOne<MigrationTool>('Which migration tool do you use?', TOOL_CHOICES, detected.tool ?? 'sql'));
   const runner =
     flags.runner ??
     (await chooseOne<TestRunner>(
@@ -61,7 +114,7 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
         { value: 'vitest', label: 'Vitest' },
         { value: 'node', label: 'node:test', hint: 'with tsx' },
       ],
-      'vitest',
+      detected.runner,
     ));
   if (flags.schema && dialect !== 'postgres') throw usageError('--schema is for PostgreSQL only.');
   return {
@@ -96,13 +149,22 @@ export function initCommand(): Command {
   const command = new Command('init')
     .description('set a project up: the migration for your tool, async-task.config.ts, a sample target and test')
     .addOption(
-      new Option('-d, --dialect <dialect>', 'the database (asked when omitted on a terminal; else sqlite)').choices([
-        'postgres',
-        'sqlite',
-      ]),
+      new Option(
+        '-d, --dialect <dialect>',
+        'the database (asked on a terminal; else the one package.json has: pg or better-sqlite3)',
+      ).choices(['postgres', 'sqlite']),
     )
-    .addOption(new Option('--tool <tool>', 'your migration tool (asked, else sql)').choices(MIGRATION_TOOLS))
-    .addOption(new Option('--runner <runner>', 'your test runner (asked, else vitest)').choices(TEST_RUNNERS))
+    .addOption(
+      new Option('--tool <tool>', 'your migration tool (asked; else the one package.json has, or sql)').choices(
+        MIGRATION_TOOLS,
+      ),
+    )
+    .addOption(
+      new Option(
+        '--runner <runner>',
+        'your test runner (asked; else vitest, or node:test when only tsx is there)',
+      ).choices(TEST_RUNNERS),
+    )
     .option('--table <name>', 'the attempts table (default async_task_attempts)')
     .option('--schema <name>', 'the PostgreSQL schema (default public)')
     .option('--dir <dir>', "where the migration goes (default: the tool's usual folder)")

@@ -1,7 +1,9 @@
 import { Command } from 'commander';
+import { DatabaseUnreachableError } from '../../core/errors.js';
 import { postgresMigrationScript } from '../../store/postgres/migration-script.js';
 import { sqliteMigrationScript } from '../../store/sqlite/migration-script.js';
 import { loadConfig } from '../config/load-config.js';
+import { explainDatabaseError } from '../config/open-async-task.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { usageError } from '../errors.js';
 import { nonNegativeInt, withExamples } from '../help.js';
@@ -28,13 +30,44 @@ export function migrateCommand(): Command {
         context.out.line(`${statements.join(';\n\n')};`);
         return;
       }
-      await withAsyncTask(context, async ({ asyncTask, store, where }) => {
-        const started = Date.now();
-        await asyncTask.migrate();
-        const result = { migrated: true, table: store.tableName, database: where, ms: Date.now() - started };
-        if (options.json) context.out.json(result);
-        else context.out.line(`${context.out.colors.green('✔')} ${store.tableName} is up to date (${where})`);
-      });
+      await withAsyncTask(
+        context,
+        async ({ asyncTask, store, where }) => {
+          const started = Date.now();
+          const version = async () => {
+            try {
+              return (await store.schemaVersion?.())?.applied;
+            } catch (error) {
+              throw explainDatabaseError(new DatabaseUnreachableError(error), where);
+            }
+          };
+          const before = await version();
+          try {
+            await asyncTask.migrate();
+          } catch (error) {
+            throw explainDatabaseError(error, where);
+          }
+          const after = await version();
+          const ran = before !== undefined && after !== undefined ? after - before : undefined;
+          const result = {
+            // Whether this run applied any migration (false: it was up to date already).
+            migrated: ran === undefined ? true : ran > 0,
+            fromVersion: before ?? null,
+            toVersion: after ?? null,
+            table: store.tableName,
+            database: where,
+            ms: Date.now() - started,
+          };
+          if (options.json) return context.out.json(result);
+          const { colors } = context.out;
+          context.out.line(
+            ran
+              ? `${colors.green('✔')} ${store.tableName}: applied migrations ${before! + 1}–${after} on ${where}`
+              : `${colors.green('✔')} ${store.tableName} was up to date${after ? ` (migration ${after})` : ''} on ${where}`,
+          );
+        },
+        { skipReadyCheck: true },
+      );
     });
   return withExamples(command, [
     ['async-task migrate', 'apply the missing migrations to the configured database'],

@@ -108,7 +108,17 @@ export function workerCommand(): Command {
           context.out.note('Worker stopped.');
         },
         // --concurrency sizes the pool the CLI opens (the config's worker.concurrency does so by itself).
-        { poolSize: options.concurrency === undefined ? undefined : Math.max(20, options.concurrency + 5) },
+        {
+          poolSize: options.concurrency === undefined ? undefined : Math.max(20, options.concurrency + 5),
+          // Each failure is printed once, by the attempt:failed listener above, not again by the library's log.
+          logger: {
+            ...context.logger,
+            warn: (message, fields) =>
+              message === 'attempt failed'
+                ? context.logger.debug(message, fields)
+                : context.logger.warn(message, fields),
+          },
+        },
       );
     });
   return withExamples(command, [

@@ -1,7 +1,7 @@
 import type { Encryptor } from '../../core/encryptors.js';
 import type { TargetRegistry } from '../../core/registry.js';
 import type { RetryOptions } from '../../core/retry-policy.js';
-import type { Attempt, Logger } from '../../core/types.js';
+import type { Attempt, Logger, PerformContext } from '../../core/types.js';
 import type { RecurringSchedules } from '../../recurring/types.js';
 import type { Store } from '../../store/store.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
@@ -16,15 +16,20 @@ export interface WorkerConfig extends WorkerOptions {
 
 /** What the driver factory receives. */
 export interface DbFactoryContext {
-  /** The URL (PostgreSQL) or file path (SQLite) after `--url` and `DATABASE_URL` were applied. */
-  readonly url: string | undefined;
+  /**
+   * The URL (PostgreSQL) or absolute file path (SQLite) after `--url` and `DATABASE_URL` were applied
+   * (a SQLite path relative to the config file, `file:` removed).
+   */
+  readonly url: string;
+  /** Registers what closes the instance the factory opened (`db.destroy()`, `pool.end()`…) when the command ends. */
+  onClose(close: () => unknown): void;
 }
 
 /**
  * The shape of `async-task.config.ts` (or `.mts`, `.js`, `.mjs`): its default export. The CLI opens
  * the database from it; the application can import the same `targets` for its own `createAsyncTask`.
  */
-export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry> {
+export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry, Tx = any> {
   /** `postgres` or `sqlite`. */
   dialect: ConfigDialect;
   /**
@@ -33,11 +38,13 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
    */
   url?: string;
   /**
-   * Builds the driver yourself (pool size, TLS, pragmas…) from the resolved `url`, e.g.
-   * `({ url }) => postgres(new pg.Pool({ connectionString: url, max: 20 }))`.
-   * Default: a `pg.Pool` or a better-sqlite3 `Database` (in WAL mode) opened on `url`.
+   * Builds the driver yourself from the resolved `url`: an ORM's driver over its instance (targets then
+   * receive that ORM's transaction as `ctx.tx`), or a pool of your own size, e.g.
+   * `({ url, onClose }) => { const db = new Kysely(…); onClose(() => db.destroy()); return kyselyDriver(db); }`.
+   * Targets whose `ctx` takes another transaction type are a type error.
+   * Default: `postgres(pg.Pool)` or `sqlite(Database)` (in WAL mode) opened on `url`.
    */
-  db?: (context: DbFactoryContext) => Store<any> | Promise<Store<any>>;
+  db?: (context: DbFactoryContext) => Store<Tx, any> | Promise<Store<Tx, any>>;
   /** PostgreSQL schema of the table. Default: `public`. */
   schema?: string;
   /** Default: `async_task_attempts`. */
@@ -62,9 +69,29 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   recurring?: NoInfer<RecurringSchedules<Targets>>;
 }
 
-/** Types the config file's default export; returns it unchanged. */
-export function defineConfig<const Targets extends TargetRegistry>(
-  config: AsyncTaskConfig<Targets>,
-): AsyncTaskConfig<Targets> {
+/** The signature a method must have to be called with the driver's transaction `Tx`. */
+export type MethodOverTx<Tx> = (args: never, ctx: PerformContext<Tx>) => unknown;
+
+/**
+ * `Targets`, with every method whose `ctx` cannot take `PerformContext<Tx>` replaced by the signature it
+ * should have, so a target written for another driver's transaction fails to type-check.
+ */
+export type TargetsOverTx<Targets, Tx> = {
+  [T in keyof Targets]: {
+    [M in keyof Targets[T]]: Targets[T][M] extends (args: never, ctx: infer Ctx) => unknown
+      ? PerformContext<Tx> extends Ctx
+        ? Targets[T][M]
+        : MethodOverTx<Tx>
+      : Targets[T][M];
+  };
+};
+
+/**
+ * Types the config file's default export; returns it unchanged. With `db`, the targets' `ctx.tx` must be
+ * the driver's transaction (a Kysely target under a pg driver does not compile).
+ */
+export function defineConfig<const Targets extends TargetRegistry, Tx = any>(
+  config: AsyncTaskConfig<Targets, Tx> & { targets: NoInfer<TargetsOverTx<Targets, Tx>> },
+): AsyncTaskConfig<Targets, Tx> {
   return config;
 }

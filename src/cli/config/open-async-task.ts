@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type AsyncTask, createAsyncTask } from '../../core/async-task.js';
+import { DatabaseUnreachableError, SchemaNotMigratedError } from '../../core/errors.js';
 import type { Logger } from '../../core/types.js';
 import type { Store } from '../../store/store.js';
 import { CliError, EXIT } from '../errors.js';
@@ -14,20 +15,61 @@ export interface OpenOptions {
   readonly logger: Logger;
   /** Connections of the pool the CLI opens for PostgreSQL. Default: the worker's concurrency + 5, at least 20. */
   readonly poolSize?: number;
+  /** Skip the connection and schema check (`migrate` creates the schema). Default: false. */
+  readonly skipReadyCheck?: boolean;
 }
 
 export interface OpenedAsyncTask {
   readonly asyncTask: AsyncTask<any, any>;
   readonly store: Store<any>;
   readonly config: AsyncTaskConfig;
-  /** Where it connected, without a password, for messages. */
+  /** Where it connected, without a password, and where that came from (`… (from DATABASE_URL)`), for messages. */
   readonly where: string;
   close(): Promise<void>;
 }
 
-/** `--url`, then `DATABASE_URL`, then the config's `url`. */
-export function resolveUrl(config: AsyncTaskConfig, flag: string | undefined): string | undefined {
-  return flag ?? (process.env.DATABASE_URL || undefined) ?? config.url;
+/** Where the URL came from, for messages. */
+export type UrlSource = '--url' | 'DATABASE_URL' | 'the config';
+
+export interface ResolvedUrl {
+  readonly url: string;
+  readonly source: UrlSource;
+}
+
+const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/** Whether `url` can name a database of `dialect`: a postgres:// URL, or a SQLite file path (`file:` allowed). */
+export function urlFitsDialect(url: string, dialect: AsyncTaskConfig['dialect']): boolean {
+  return dialect === 'postgres' ? POSTGRES_URL.test(url) : !ANY_URL.test(url) || /^file:/i.test(url);
+}
+
+/**
+ * `--url`, then `DATABASE_URL`, then the config's `url`. `DATABASE_URL` applies only when it fits the
+ * config's dialect (a PostgreSQL URL never replaces a SQLite file); `--url` must fit it.
+ */
+export function resolveUrl(
+  config: AsyncTaskConfig,
+  flag: string | undefined,
+  logger?: Logger,
+): ResolvedUrl | undefined {
+  if (flag) {
+    if (!urlFitsDialect(flag, config.dialect)) {
+      throw new CliError(
+        `--url ${redactUrl(flag)} is not a ${config.dialect === 'postgres' ? 'postgres:// URL' : 'SQLite file path'}, but the config's dialect is ${config.dialect}`,
+        EXIT.usage,
+      );
+    }
+    return { url: flag, source: '--url' };
+  }
+  const env = process.env.DATABASE_URL;
+  if (env) {
+    if (urlFitsDialect(env, config.dialect)) return { url: env, source: 'DATABASE_URL' };
+    logger?.warn(
+      `DATABASE_URL (${redactUrl(env)}) is not a ${config.dialect} database; using the config's ${config.dialect} url`,
+    );
+  }
+  return config.url ? { url: config.url, source: 'the config' } : undefined;
 }
 
 /** Loads a peer dependency from the user's project first (where it is installed), then from ours. */
@@ -67,39 +109,51 @@ export function redactUrl(url: string): string {
 /** Opens the database the config describes and creates the AsyncTask over it. */
 export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions): Promise<OpenedAsyncTask> {
   const { config } = loaded;
-  const url = resolveUrl(config, options.url);
-  const closers: (() => Promise<unknown> | unknown)[] = [];
-  let store: Store<any>;
-  let where: string;
-  if (config.db) {
-    store = await config.db({ url });
-    where = url ? redactUrl(url) : `${config.dialect} (from the config's db)`;
-  } else if (!url) {
+  const resolved = resolveUrl(config, options.url, options.logger);
+  if (!resolved) {
     throw new CliError(
       'No database: set url in the config, the DATABASE_URL environment variable, or pass --url',
       EXIT.config,
     );
-  } else if (config.dialect === 'postgres') {
-    const pg = await importPeer('pg', loaded.path);
-    // A transactional worker holds one connection per running attempt, plus its claims and LISTEN.
-    const max = options.poolSize ?? Math.max(20, (config.worker?.concurrency ?? 10) + 5);
-    const pool = new pg.Pool({ connectionString: url, max });
-    // A dropped idle connection must not crash the CLI; the next query reports it.
-    pool.on('error', () => {});
-    closers.push(() => pool.end());
-    const { postgres } = await import('../../drivers/postgres.js');
-    store = postgres(pool, { schema: config.schema, table: config.table });
-    where = redactUrl(url);
-  } else {
-    const Database = await importPeer('better-sqlite3', loaded.path);
-    // `file:./app.db` (Prisma's spelling) names the same file as `./app.db`.
-    const file = path.resolve(path.dirname(loaded.path), url.replace(/^file:/, ''));
-    const database = new Database(file);
-    database.pragma('journal_mode = WAL');
-    closers.push(() => database.close());
-    const { sqlite } = await import('../../drivers/sqlite.js');
-    store = sqlite(database, { table: config.table });
-    where = file;
+  }
+  // A SQLite path is relative to the config file; `file:./app.db` (Prisma's spelling) names the same file.
+  const url =
+    config.dialect === 'sqlite'
+      ? path.resolve(path.dirname(loaded.path), resolved.url.replace(/^file:/i, ''))
+      : resolved.url;
+  const from = resolved.source === 'the config' ? path.basename(loaded.path) : resolved.source;
+  const where = `${config.dialect === 'sqlite' ? url : redactUrl(url)} (from ${from})`;
+  const closers: (() => Promise<unknown> | unknown)[] = [];
+  let store: Store<any>;
+  try {
+    if (config.db) {
+      store = await config.db({ url, onClose: (close) => closers.push(close) });
+    } else if (config.dialect === 'postgres') {
+      const pg = await importPeer('pg', loaded.path);
+      // A transactional worker holds one connection per running attempt, plus its claims and LISTEN.
+      const max = options.poolSize ?? Math.max(20, (config.worker?.concurrency ?? 10) + 5);
+      const pool = new pg.Pool({ connectionString: url, max });
+      // A dropped idle connection must not crash the CLI; the next query reports it.
+      pool.on('error', () => {});
+      closers.push(() => pool.end());
+      const { postgres } = await import('../../drivers/postgres.js');
+      store = postgres(pool, { schema: config.schema, table: config.table });
+    } else {
+      const Database = await importPeer('better-sqlite3', loaded.path);
+      let database: { pragma(source: string): unknown; close(): void };
+      try {
+        database = new Database(url);
+      } catch (error) {
+        throw new DatabaseUnreachableError(error);
+      }
+      database.pragma('journal_mode = WAL');
+      closers.push(() => database.close());
+      const { sqlite } = await import('../../drivers/sqlite.js');
+      store = sqlite(database as any, { table: config.table });
+    }
+  } catch (error) {
+    for (const close of closers.reverse()) await close();
+    throw explainDatabaseError(error, where);
   }
   const asyncTask = createAsyncTask({
     db: store,
@@ -112,14 +166,33 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     logger: config.logger ?? options.logger,
     recurring: config.recurring,
   });
-  return {
-    asyncTask,
-    store,
-    config,
-    where,
-    async close() {
-      await asyncTask.close();
-      for (const close of closers.reverse()) await close();
-    },
+  const close = async () => {
+    await asyncTask.close();
+    for (const closer of closers.reverse()) await closer();
   };
+  if (!options.skipReadyCheck) {
+    try {
+      await asyncTask.checkReady();
+    } catch (error) {
+      await close().catch(() => {});
+      throw explainDatabaseError(error, where);
+    }
+  }
+  return { asyncTask, store, config, where, close };
+}
+
+/** The library's not-migrated and unreachable errors as one CLI line naming the database and the fix. */
+export function explainDatabaseError(error: unknown, where: string): unknown {
+  if (error instanceof SchemaNotMigratedError) {
+    const message = error.message.replace(/: run .*$/, ` in ${where}: run \`async-task migrate\``);
+    return new CliError(message, EXIT.database);
+  }
+  if (error instanceof DatabaseUnreachableError) {
+    const reason = error.message.replace(/^Cannot reach the database: /, '');
+    return new CliError(
+      `Cannot reach the database ${where}: ${reason}. Check that it is running and that the URL is right.`,
+      EXIT.database,
+    );
+  }
+  return error;
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { InitChoices, MigrationTool, PlannedFile } from './choices.js';
+import { dataLayer } from './data-layer.js';
 import { TEST_PATH } from './project-files.js';
 
-/** What each tool needs installed, beside the driver and the test runner. */
+/** What each tool needs installed, beside what `src/db/client.ts` imports and the test runner. */
 const TOOL_PACKAGES: Record<MigrationTool, { runtime: string[]; dev: string[] }> = {
   sql: { runtime: [], dev: [] },
   knex: { runtime: ['knex'], dev: [] },
@@ -17,9 +18,12 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
   const migration = files[0]?.path ?? '';
   const has = (name: string) => files.some((file) => file.path === name) || fs.existsSync(path.join(choices.cwd, name));
   const runtime = [
-    'async-task',
-    choices.dialect === 'postgres' ? 'pg' : 'better-sqlite3',
-    ...TOOL_PACKAGES[choices.tool].runtime,
+    ...new Set([
+      'async-task-ts',
+      choices.dialect === 'postgres' ? 'pg' : 'better-sqlite3',
+      ...TOOL_PACKAGES[choices.tool].runtime,
+      ...dataLayer(choices).packages,
+    ]),
   ];
   const dev = new Set([choices.runner === 'vitest' ? 'vitest' : 'tsx', ...TOOL_PACKAGES[choices.tool].dev]);
   const steps = [`npm install ${runtime.join(' ')} && npm install -D ${[...dev].join(' ')}`];
@@ -55,6 +59,7 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
       }
       break;
     case 'prisma': {
+      if (choices.dialect === 'postgres') steps.push('npx prisma generate   # the client src/db/client.ts imports');
       const table = `${choices.schema ?? 'public'}.${choices.table ?? 'async_task_attempts'}`;
       steps.push(
         choices.dialect === 'sqlite'

@@ -1,29 +1,35 @@
 import type { InitChoices, PlannedFile } from './choices.js';
+import { type DataLayer, dataLayer } from './data-layer.js';
 
 export const CONFIG_PATH = 'async-task.config.ts';
 export const TARGET_PATH = 'src/targets/greeter.ts';
 export const TEST_PATH = 'test/async-task.test.ts';
+export const CLIENT_PATH = 'src/db/client.ts';
 
 /** A single-quoted TypeScript string literal. */
 const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
 
-function configFile(choices: InitChoices): PlannedFile {
-  const extra = [
-    choices.schema ? `  schema: ${quote(choices.schema)},\n` : '',
-    choices.table ? `  table: ${quote(choices.table)},\n` : '',
-  ].join('');
+function configFile(choices: InitChoices, layer: DataLayer): PlannedFile {
   const urlNote = choices.dialect === 'sqlite' ? 'a file path, relative to this file' : 'a connection URL';
   return {
     path: CONFIG_PATH,
     content: `import { defineConfig } from 'async-task-ts/config';
+import { connect } from './src/db/client.js';
 import { Greeter } from './src/targets/greeter.js';
 
-// Read by the \`async-task\` CLI: migrate, worker, attempts, stats. Docs: docs/cli.md of async-task.
+// Read by the \`async-task\` CLI: migrate, worker, attempts, stats, dashboard.
+// Docs: node_modules/async-task-ts/docs/cli.md (run \`npx async-task --help\` for the commands).
 export default defineConfig({
   dialect: '${choices.dialect}',
-  // ${urlNote}. DATABASE_URL overrides it; --url overrides both.
+  // ${urlNote}. A ${choices.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} DATABASE_URL overrides it; --url overrides both.
   url: ${quote(choices.url)},
-${extra}  // Only these objects' methods can ever be called by a worker.
+  // The driver the CLI uses: ${layer.name}, so targets receive its transaction as ctx.tx.
+  db: ({ url, onClose }) => {
+    const { driver, close } = connect(url);
+    onClose(close);
+    return driver;
+  },
+${choices.schema ? `  schema: ${quote(choices.schema)},\n` : ''}${choices.table ? `  table: ${quote(choices.table)},\n` : ''}  // Only these objects' methods can ever be called by a worker.
   targets: { Greeter },
   // Flags of \`async-task worker\` override these.
   worker: { concurrency: 5 },
@@ -32,25 +38,28 @@ ${extra}  // Only these objects' methods can ever be called by a worker.
   };
 }
 
-function targetFile(choices: InitChoices): PlannedFile {
-  const txNote =
-    choices.dialect === 'postgres'
-      ? 'ctx.tx is a pg client inside the transaction that marks this attempt succeeded'
-      : 'ctx.tx is the better-sqlite3 database inside the transaction that marks this attempt succeeded';
+function clientFile(layer: DataLayer): PlannedFile {
+  return { path: CLIENT_PATH, content: layer.client };
+}
+
+function targetFile(layer: DataLayer): PlannedFile {
+  const enqueue = layer.enqueue.includes('enqueueSync') ? 'enqueueSync' : 'enqueue';
   return {
     path: TARGET_PATH,
     content: `import type { PerformContext } from 'async-task-ts';
+${layer.targetImports ? `${layer.targetImports}\n` : ''}import type { Tx } from '../db/client.js';
 
 /**
  * A sample target. Enqueue a call inside your transaction:
- *   await asyncTask.enqueue(tx, 'Greeter', 'greet', { name: 'Ada' });
+ *   asyncTask.${enqueue}(tx, 'Greeter', 'greet', { name: 'Ada' });
  * and a worker calls it once that transaction commits (never if it rolls back).
  */
 export const Greeter = {
-  async greet(args: { name: string }, ctx: PerformContext): Promise<void> {
-    // Call the outside world here. Database writes that must commit together with this attempt's
-    // success go through ctx.tx (${txNote}).
-    console.log(\`Hello, \${args.name}! (attempt \${ctx.attempt.id}, run \${ctx.attempt.numAttempts})\`);
+  async greet(args: { name: string }, ctx: PerformContext<Tx>): Promise<void> {
+    // ctx.tx is ${layer.name}'s transaction that also marks this attempt succeeded: database writes
+    // through it commit together with that, or not at all. Call the outside world here too.
+    ${layer.targetQuery}
+    console.log(\`Hello, \${args.name}! (attempt \${ctx.attempt.id}, run \${ctx.attempt.numAttempts}, database time \${now})\`);
   },
 };
 `,
@@ -58,51 +67,34 @@ export const Greeter = {
 }
 
 /** Opening the database and enqueueing inside a committed transaction, per dialect. */
-function dialectParts(choices: InitChoices) {
-  const options = [choices.schema ? 'schema: config.schema' : '', 'table: config.table'].filter(Boolean).join(', ');
-  if (choices.dialect === 'postgres') {
-    return {
-      imports: `import pg from 'pg';\nimport { postgres } from 'async-task-ts/postgres';`,
-      open: `const pool = new pg.Pool({ connectionString: process.env.DATABASE_URL || config.url });
-const asyncTask = createAsyncTask({ db: postgres(pool, { ${options} }), targets: config.targets });`,
-      close: 'await asyncTask.close();\n  await pool.end();',
-      enqueue: `  // The application's transaction: the attempt commits with it.
-  const client = await pool.connect();
-  let id: string;
-  try {
-    await client.query('BEGIN');
-    id = (await asyncTask.enqueue(client, 'Greeter', 'greet', { name: 'Ada' })).id;
-    await client.query('COMMIT');
-  } finally {
-    client.release();
-  }`,
-    };
-  }
-  return {
-    imports: `import path from 'node:path';\nimport { fileURLToPath } from 'node:url';\nimport Database from 'better-sqlite3';\nimport { sqlite } from 'async-task-ts/sqlite';`,
-    open: `// Relative paths are relative to async-task.config.ts, as for the CLI.
+function dialectParts(choices: InitChoices, layer: DataLayer) {
+  const open =
+    choices.dialect === 'postgres'
+      ? `const { db, driver, close } = connect(process.env.DATABASE_URL || config.url!);`
+      : `// Relative paths are relative to async-task.config.ts, as for the CLI.
 const root = fileURLToPath(new URL('..', import.meta.url));
-const file = path.resolve(root, (process.env.DATABASE_URL || config.url || 'app.db').replace(/^file:/, ''));
-const db = new Database(file);
-const asyncTask = createAsyncTask({ db: sqlite(db, { ${options} }), targets: config.targets });`,
-    close: 'await asyncTask.close();\n  db.close();',
-    enqueue: `  // The application's transaction: the attempt commits with it.
-  const id = db.transaction(() => asyncTask.enqueueSync(db, 'Greeter', 'greet', { name: 'Ada' }).id)();`,
+const { db, driver, close } = connect(path.resolve(root, (process.env.DATABASE_URL || config.url!).replace(/^file:/, '')));`;
+  return {
+    imports: `${choices.dialect === 'sqlite' ? "import path from 'node:path';\nimport { fileURLToPath } from 'node:url';\n" : ''}`,
+    open: `${open}
+const asyncTask = createAsyncTask({ db: driver, targets: config.targets });`,
+    close: 'await asyncTask.close();\n  await close();',
+    enqueue: `  // The application's transaction: the attempt commits with it.\n${layer.enqueue.replace(/^ {2}\/\/ The application's transaction: the attempt commits with it.\n/, '')}`,
   };
 }
 
-function testFile(choices: InitChoices): PlannedFile {
-  const parts = dialectParts(choices);
+function testFile(choices: InitChoices, layer: DataLayer): PlannedFile {
+  const parts = dialectParts(choices, layer);
   const title = 'Greeter.greet runs once the transaction that enqueued it commits';
   if (choices.runner === 'node') {
     return {
       path: TEST_PATH,
       content: `// Run with: node --import tsx --test ${TEST_PATH}
-import assert from 'node:assert/strict';
+${parts.imports}import assert from 'node:assert/strict';
 import { after, mock, test } from 'node:test';
 import { createAsyncTask } from 'async-task-ts';
-${parts.imports}
 import config from '../async-task.config.js';
+import { connect } from '../src/db/client.js';
 import { Greeter } from '../src/targets/greeter.js';
 
 ${parts.open}
@@ -112,7 +104,8 @@ after(async () => {
 });
 
 test('${title}', async () => {
-  const greet = mock.method(Greeter, 'greet', async () => {});
+  // Watches the real target, which runs with ${layer.name}'s transaction as ctx.tx.
+  const greet = mock.method(Greeter, 'greet');
 ${parts.enqueue}
 
   // What a worker does, in this process: perform every due attempt now.
@@ -126,10 +119,10 @@ ${parts.enqueue}
   }
   return {
     path: TEST_PATH,
-    content: `import { createAsyncTask } from 'async-task-ts';
-${parts.imports}
+    content: `${parts.imports}import { createAsyncTask } from 'async-task-ts';
 import { afterAll, expect, test, vi } from 'vitest';
 import config from '../async-task.config.js';
+import { connect } from '../src/db/client.js';
 import { Greeter } from '../src/targets/greeter.js';
 
 ${parts.open}
@@ -139,7 +132,8 @@ afterAll(async () => {
 });
 
 test('${title}', async () => {
-  const greet = vi.spyOn(Greeter, 'greet').mockResolvedValue();
+  // Watches the real target, which runs with ${layer.name}'s transaction as ctx.tx.
+  const greet = vi.spyOn(Greeter, 'greet');
 ${parts.enqueue}
 
   // What a worker does, in this process: perform every due attempt now.
@@ -154,5 +148,6 @@ ${parts.enqueue}
 
 /** The config, the sample target and the sample test. */
 export function projectFiles(choices: InitChoices): PlannedFile[] {
-  return [configFile(choices), targetFile(choices), testFile(choices)];
+  const layer = dataLayer(choices);
+  return [configFile(choices, layer), clientFile(layer), targetFile(layer), testFile(choices, layer)];
 }

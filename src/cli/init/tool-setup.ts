@@ -129,7 +129,18 @@ export default defineConfig({
     files.push({
       path: 'prisma/schema.prisma',
       content: `// ${NOTE}
-datasource db {
+${
+  choices.dialect === 'postgres'
+    ? `// \`npx prisma generate\` writes the client src/db/client.ts imports.
+generator client {
+  provider            = "prisma-client"
+  output              = "../src/generated/prisma"
+  importFileExtension = "js"
+}
+
+`
+    : ''
+}datasource db {
   provider = "${choices.dialect === 'postgres' ? 'postgresql' : 'sqlite'}"
 }
 `,

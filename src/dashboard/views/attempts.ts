@@ -59,7 +59,8 @@ export async function attemptsPage(context: PageContext): Promise<SafeHtml> {
   const filterQuery = filterQueryString(query.form);
   const selectable = canAct(context);
   const back = `/attempts${context.url.search}`;
-  const table = html`<table>
+  // The table scrolls inside its own box: the header, filters and actions stay put on a narrow screen.
+  const table = html`<div class="table-wrap"><table>
 <thead><tr>
   ${selectable ? html`<th><input type="checkbox" data-select-all aria-label="Select all on this page"></th>` : ''}
   <th class="num">id</th><th>status</th><th>target.method</th><th>idempotence token</th><th class="num">runs</th>
@@ -70,7 +71,7 @@ export async function attemptsPage(context: PageContext): Promise<SafeHtml> {
       ? page.attempts.map((attempt) => row(context, attempt, selectable))
       : html`<tr><td colspan="10" class="muted">No attempts match.</td></tr>`
   }</tbody>
-</table>`;
+</table></div>`;
   const pager = html`<nav class="pager" aria-label="Pages">
   ${query.cursor ? html`<a href="${context.href(`/attempts${filterQuery ? `?${filterQuery}` : ''}`)}">« First page</a>` : ''}
   ${

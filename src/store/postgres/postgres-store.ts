@@ -2,7 +2,15 @@ import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
-import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import type {
+  AttemptWithDue,
+  FailureRecord,
+  InsertResult,
+  NewAttempt,
+  SchemaVersion,
+  Store,
+  TransactionOptions,
+} from '../store.js';
 import { insertMany } from './insert-many.js';
 import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
@@ -10,6 +18,7 @@ import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresRelayStore } from './postgres-relay-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
+import { isPostgresMissingTable, postgresSchemaVersion } from './schema-version.js';
 
 /** The part of a node-postgres client (or anything shaped like it) the library uses. */
 export interface PgQueryable {
@@ -169,6 +178,14 @@ export class PostgresStore implements Store<PgQueryable> {
         ]);
       }
     });
+  }
+
+  isMissingTableError(error: unknown): boolean {
+    return isPostgresMissingTable(error);
+  }
+
+  schemaVersion(): Promise<SchemaVersion> {
+    return postgresSchemaVersion(this.pool, this.migrationsTable);
   }
 
   async attemptInsert(tx: PgQueryable, attempt: NewAttempt): Promise<InsertResult> {

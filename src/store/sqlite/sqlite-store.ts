@@ -2,10 +2,19 @@ import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
-import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import type {
+  AttemptWithDue,
+  FailureRecord,
+  InsertResult,
+  NewAttempt,
+  SchemaVersion,
+  Store,
+  TransactionOptions,
+} from '../store.js';
 import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { isSqliteMissingTable, sqliteSchemaVersion } from './schema-version.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 import { SqliteRelayStore } from './sqlite-relay-store.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
@@ -212,6 +221,14 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         throw error;
       }
     });
+  }
+
+  isMissingTableError(error: unknown): boolean {
+    return isSqliteMissingTable(error);
+  }
+
+  async schemaVersion(): Promise<SchemaVersion> {
+    return sqliteSchemaVersion(this.reader, this.migrationsTable);
   }
 
   attemptInsertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
