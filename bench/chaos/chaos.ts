@@ -49,6 +49,7 @@ const DRAIN_MS = 60_000;
 const LEASE_MS = 2000;
 const HARD_LIMIT_MS = DURATION_S * 1000 + 240_000;
 
+const ignore = () => {};
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const say = (message: string) => process.stderr.write(`[chaos ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
@@ -204,6 +205,8 @@ async function main() {
       let client: pg.PoolClient | undefined;
       try {
         client = await pool.connect();
+        // A server restart while this client is checked out would otherwise be an unheard 'error' event.
+        client.on('error', ignore);
         await client.query('BEGIN');
         const ids: string[] = [];
         for (let i = 0; i < count; i++) {
@@ -219,9 +222,11 @@ async function main() {
           await client.query('COMMIT');
           stats.committedTransactions++;
         }
+        client.off('error', ignore);
         client.release();
       } catch {
         stats.enqueueErrors++;
+        client?.off('error', ignore);
         client?.release(true);
         await sleep(200);
       }

@@ -18,6 +18,7 @@ import {
 } from '../../src/index.js';
 import { withPgTransaction } from '../support/pg-transaction.js';
 
+const ignore = () => {};
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function until(what: string, check: () => Promise<boolean>, ms = 30_000): Promise<void> {
@@ -75,10 +76,12 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
       if (args.ms) await sleep(args.ms);
       if (args.holdMs) {
         const held = await workerPool.connect();
+        held.on('error', ignore);
         try {
           await held.query('SELECT 1');
           await sleep(args.holdMs);
         } finally {
+          held.off('error', ignore);
           held.release();
         }
       }
@@ -96,6 +99,7 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
           return;
         }
         const client = await workerPool.connect();
+        client.on('error', ignore);
         try {
           await client.query(`SET statement_timeout = '100ms'`);
           await client.query('SELECT pg_sleep(2)');
@@ -103,6 +107,7 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
           if (args.statementTimeout === 'throw') throw error;
         } finally {
           await client.query('RESET statement_timeout').catch(() => {});
+          client.off('error', ignore);
           client.release();
         }
       }
