@@ -14,6 +14,15 @@ const mode = (env.WORKER_MODE ?? 'transactional') as WorkerMode;
 const concurrency = Number(env.CONCURRENCY ?? 4);
 const schema = env.SCHEMA as string;
 
+/** Set once started; SIGTERM before that stops as soon as the worker runs. */
+let stop: (() => Promise<void>) | null = null;
+let terminated = false;
+process.on('SIGTERM', () => {
+  if (terminated) return;
+  terminated = true;
+  if (stop) void stop();
+});
+
 async function main() {
   const pool = new pg.Pool({
     connectionString: env.PG_URL,
@@ -51,10 +60,7 @@ async function main() {
     workerId: `${mode}-${env.SLOT}-${process.pid}`,
     retention: false,
   });
-  let stopping = false;
-  const stop = async () => {
-    if (stopping) return;
-    stopping = true;
+  stop = async () => {
     try {
       await worker.stop({ timeoutMs: 3000 });
       await asyncTask.close();
@@ -66,9 +72,9 @@ async function main() {
       process.exit(3);
     }
   };
-  process.on('SIGTERM', () => void stop());
   await worker.start();
   console.log('ready');
+  if (terminated) await stop();
 }
 
 main().catch((error) => {

@@ -93,6 +93,8 @@ interface Slot {
   expectingExit: boolean;
   /** A term or kill is in progress: the chaos leaves this slot alone. */
   busy: boolean;
+  /** Said `ready`: it handles SIGTERM from now on. */
+  ready: boolean;
   output: string;
   exited: Promise<number | string> | null;
 }
@@ -145,6 +147,7 @@ async function main() {
     stats.workerStarts++;
     slot.child = child;
     slot.expectingExit = false;
+    slot.ready = false;
     slot.output = '';
     const append = (chunk: Buffer) => {
       slot.output = (slot.output + chunk.toString()).slice(-4000);
@@ -156,14 +159,12 @@ async function main() {
       if (slot.child !== child) return;
       slot.child = null;
       if (slot.expectingExit) return;
-      violation(
-        'I6',
-        `worker ${slot.mode}#${slot.index} exited unexpectedly (${how}): ${slot.output.slice(-600).trim()}`,
-      );
+      violation('I6', `worker ${slot.mode}#${slot.index} exited unexpectedly (${how}): ${slot.output.trim()}`);
       if (!ending) void spawnWorker(slot);
     });
     const deadline = Date.now() + 30_000;
     while (!slot.output.includes('ready') && slot.child === child && Date.now() < deadline) await sleep(50);
+    if (slot.child === child && slot.output.includes('ready')) slot.ready = true;
   };
 
   for (let index = 0; index < WORKERS; index++) {
@@ -173,6 +174,7 @@ async function main() {
       child: null,
       expectingExit: false,
       busy: false,
+      ready: false,
       output: '',
       exited: null,
     };
@@ -235,7 +237,7 @@ async function main() {
   })();
 
   // ---- the chaos ----
-  const live = () => slots.filter((slot) => slot.child && !slot.busy);
+  const live = () => slots.filter((slot) => slot.child && slot.ready && !slot.busy);
   const sigkill = async (slot: Slot) => {
     slot.busy = true;
     slot.expectingExit = true;
@@ -443,7 +445,7 @@ async function main() {
   console.log(table.toString());
   for (const [invariant, list] of violations) {
     console.log(`\n${invariant}: ${list.length} violation(s), e.g.:`);
-    for (const detail of list.slice(0, 5)) console.log(`  - ${detail.slice(0, 400)}`);
+    for (const detail of list.slice(0, 5)) console.log(`  - ${detail.slice(0, invariant === 'I6' ? 4000 : 400)}`);
   }
 
   // ---- clean up ----
