@@ -352,13 +352,16 @@ async function main() {
     `SELECT attempt_id::text AS id, num_attempts, via FROM ${schema}.chaos_effects`,
   );
   const calls = new Map<string, number>();
+  /** Per attempt: the runs called, as `numAttempts:mode`. */
+  const callRuns = new Map<string, string>();
   const callKeys: string[] = [];
   let totalCalls = 0;
   for (const file of fs.readdirSync(dir)) {
     for (const line of fs.readFileSync(path.join(dir, file), 'utf8').split('\n')) {
       if (!line) continue;
-      const [id, , , , key] = line.split('\t');
-      calls.set(id as string, (calls.get(id as string) ?? 0) + 1);
+      const [id, num, mode, , key] = line.split('\t') as [string, string, string, string, string];
+      calls.set(id, (calls.get(id) ?? 0) + 1);
+      callRuns.set(id, `${callRuns.get(id) ?? ''} ${num}:${mode === 'transactional' ? 'tx' : 'leased'}`);
       callKeys.push(key as string);
       totalCalls++;
     }
@@ -378,7 +381,7 @@ async function main() {
     const label = `${HEALTHY.has(name) ? 'healthy' : 'poison'} ${row.status}`;
     byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
     const max = row.target === 'Poison' ? POISON_MAX_ATTEMPTS : MAX_ATTEMPTS;
-    const describe = `#${row.id} ${name} ${row.status} num_attempts=${row.num_attempts}`;
+    const describe = `#${row.id} ${name} ${row.status} num_attempts=${row.num_attempts} (runs:${callRuns.get(row.id) ?? ' none'})`;
     if (row.num_attempts > max) pastMax++;
     // I1
     if (row.status === 'pending' && !(row.has_error && row.num_attempts <= max)) {
