@@ -27,7 +27,7 @@ async function main() {
   const pool = new pg.Pool({
     connectionString: env.PG_URL,
     max: concurrency + 4,
-    application_name: `chaos-${mode}`,
+    application_name: `chaos-w-${schema}`,
     connectionTimeoutMillis: 5000,
   });
   // A connection killed while idle in the pool: expected under chaos, never fatal.

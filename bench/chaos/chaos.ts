@@ -46,6 +46,8 @@ const DURATION_S = option('duration', 'CHAOS_DURATION_S', 120);
 const WORKERS = Math.max(2, Math.round(option('workers', 'CHAOS_WORKERS', 4)));
 const SEED = Math.round(option('seed', 'CHAOS_SEED', Date.now() % 1_000_000));
 const DRAIN_MS = 60_000;
+/** A bound on the attempts one run creates, however fast the machine. */
+const MAX_ENQUEUES = 50_000;
 const LEASE_MS = 2000;
 const HARD_LIMIT_MS = DURATION_S * 1000 + 240_000;
 
@@ -201,7 +203,7 @@ async function main() {
   };
   let enqueuing = true;
   const enqueuer = (async () => {
-    while (enqueuing) {
+    while (enqueuing && sequence < MAX_ENQUEUES) {
       const rollBack = random() < 0.1;
       const count = between(1, 4);
       let client: pg.PoolClient | undefined;
@@ -266,7 +268,8 @@ async function main() {
   const terminateConnections = async () => {
     const { rows } = await pool.query(
       `SELECT pid FROM pg_stat_activity
-       WHERE datname = current_database() AND application_name IN ('chaos-transactional', 'chaos-leased')`,
+       WHERE datname = current_database() AND application_name = $1`,
+      [`chaos-w-${schema}`],
     );
     const victims = rows
       .map((row: { pid: number }) => row.pid)
