@@ -369,6 +369,11 @@ async function main() {
       totalCalls++;
     }
   }
+  const runsOf = (id: string) => {
+    const runs = (callRuns.get(id) ?? '').trim().split(' ').filter(Boolean);
+    if (runs.length === 0) return 'none';
+    return runs.length <= 8 ? runs.join(' ') : `${runs.slice(0, 4).join(' ')} … ${runs.slice(-3).join(' ')}`;
+  };
   const effectsOf = new Map<string, { num_attempts: number; via: string }[]>();
   for (const effect of effects) {
     const list = effectsOf.get(effect.id) ?? [];
@@ -384,7 +389,7 @@ async function main() {
     const label = `${HEALTHY.has(name) ? 'healthy' : 'poison'} ${row.status}`;
     byStatus.set(label, (byStatus.get(label) ?? 0) + 1);
     const max = row.target === 'Poison' ? POISON_MAX_ATTEMPTS : MAX_ATTEMPTS;
-    const describe = `#${row.id} ${name} ${row.status} num_attempts=${row.num_attempts} (runs:${callRuns.get(row.id) ?? ' none'})`;
+    const describe = `#${row.id} ${name} ${row.status} num_attempts=${row.num_attempts} (runs: ${runsOf(row.id)})`;
     if (row.num_attempts > max) pastMax++;
     // I1
     if (row.status === 'pending' && !(row.has_error && row.num_attempts <= max)) {
