@@ -13,6 +13,7 @@ export {
   nullEncryptor,
   type SyncEncryptor,
 } from './core/encryptors.js';
+export { errorText } from './core/error-text.js';
 export {
   AsyncTaskError,
   type AsyncTaskErrorCode,
@@ -22,8 +23,12 @@ export {
   InvalidArgumentsError,
   InvalidOptionsError,
   InvalidStateError,
+  RunsExhaustedError,
+  SyncTransactionError,
+  TransactionAbortedError,
   UnknownMethodError,
   UnknownTargetError,
+  UnreadableAttemptError,
 } from './core/errors.js';
 export type { PerformOptions } from './core/perform.js';
 export type { MethodArgs, MethodName, TargetMethod, TargetRegistry } from './core/registry.js';
@@ -34,6 +39,7 @@ export {
   type RetryOptions,
   type RetryPolicy,
 } from './core/retry-policy.js';
+export { ATTEMPT_TRANSITIONS, type AttemptAction } from './core/transitions.js';
 export {
   ATTEMPT_STATUSES,
   type Attempt,

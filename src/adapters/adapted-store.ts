@@ -51,7 +51,8 @@ export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBr
   const workerStore = inner.workerStore?.();
   const mappedWorkerStore = workerStore && mapTxArgument(workerStore, WORKER_TX_OPERATIONS, bridge.inner);
   // A target gets the client's own handle as ctx.tx; the scope cannot watch its statements, so the
-  // attempt's savepoint is opened before the target runs, on the same connection.
+  // attempt's savepoint is opened before the target runs, on the same connection, and the transaction is
+  // asked after it returns whether a statement it caught an error from left it aborted.
   const adaptedWorkerStore =
     mappedWorkerStore &&
     new Proxy(mappedWorkerStore, {
@@ -59,7 +60,14 @@ export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBr
         if (key !== 'attemptScope') return Reflect.get(target, key);
         return (tx: Tx) => {
           const scope = (workerStore as WorkerStore<Inner>).attemptScope(bridge.inner(tx));
-          return { tx, begin: () => scope.open(), open: () => scope.open(), rollback: () => scope.rollback() };
+          return {
+            tx,
+            begin: () => scope.open(),
+            open: () => scope.open(),
+            rollback: () => scope.rollback(),
+            check: () => scope.probe(),
+            probe: () => scope.probe(),
+          };
         };
       },
     });

@@ -82,6 +82,7 @@ export function colorStatus(colors: Colors, status: AttemptStatus): string {
 export const formatAge = formatDuration;
 
 export function formatTime(date: Date | null): string {
+  if (date && !Number.isFinite(date.getTime())) return 'unreadable time';
   return date
     ? date
         .toISOString()

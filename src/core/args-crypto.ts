@@ -22,6 +22,11 @@ export class ArgsSealer {
     return this.current.encrypt(encodeArgs(args));
   }
 
+  /** Seals at once when the encryptor is synchronous (no tick passes), else returns its promise. */
+  sealNow(args: unknown): string | Promise<string> {
+    return this.current.encrypt(encodeArgs(args));
+  }
+
   sealSync(args: unknown): string {
     const sealed = this.current.encrypt(encodeArgs(args));
     if (typeof sealed !== 'string') {

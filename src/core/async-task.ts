@@ -1,12 +1,19 @@
-import type { Store } from '../store/store.js';
+import type { NewAttempt, Store } from '../store/store.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
 import { ArgsSealer } from './args-crypto.js';
 import { type Encryptor, nullEncryptor } from './encryptors.js';
-import { AttemptNotFoundError, InvalidArgumentsError, InvalidOptionsError, InvalidStateError } from './errors.js';
+import {
+  AttemptNotFoundError,
+  InvalidArgumentsError,
+  InvalidOptionsError,
+  InvalidStateError,
+  SyncTransactionError,
+} from './errors.js';
 import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
-import { type MethodArgs, type MethodName, resolveMethod, type TargetRegistry } from './registry.js';
+import { type MethodArgs, type MethodName, registeredMethods, resolveMethod, type TargetRegistry } from './registry.js';
 import { type RetryOptions, retryPolicyResolver } from './retry-policy.js';
+import { ATTEMPT_TRANSITIONS, type AttemptAction, canApply } from './transitions.js';
 import {
   ATTEMPT_STATUSES,
   type Attempt,
@@ -143,6 +150,12 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   }
   if (!targets || typeof targets !== 'object')
     throw new InvalidOptionsError('targets must be an object of name → target');
+  const methods = registeredMethods(targets);
+  if (methods.length === 0) {
+    throw new InvalidOptionsError(
+      'targets has no target with a method: register at least one (only registered targets can ever be called)',
+    );
+  }
   if (options.onPerformError !== undefined && typeof options.onPerformError !== 'function') {
     throw new InvalidOptionsError('onPerformError must be a function');
   }
@@ -161,21 +174,40 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     return checkEnqueueOptions(enqueueOptions);
   };
 
-  // expire, fail and retry share one shape: under the lock, from allowed statuses, to one change.
+  // expire, fail and retry share one shape: under the lock, from the statuses the transitions table allows.
   const transition = async (
     rawId: string | number | bigint,
-    allowed: readonly Attempt['status'][],
+    action: AttemptAction,
     change: (tx: Tx, id: string) => Promise<Attempt>,
   ): Promise<Attempt> => {
     const id = normalizeId(rawId);
     return store.transaction(async (tx) => {
       const locked = await store.attemptLock(tx, id);
       if (!locked) throw new AttemptNotFoundError(id);
-      if (!allowed.includes(locked.attempt.status)) {
-        throw new InvalidStateError(`Attempt ${id} is ${locked.attempt.status}; expected ${allowed.join(' or ')}`);
+      if (!canApply(action, locked.attempt.status)) {
+        const allowed = ATTEMPT_TRANSITIONS[action].from.join(' or ');
+        throw new InvalidStateError(`Attempt ${id} is ${locked.attempt.status}; expected ${allowed}`);
       }
       return change(tx, id);
     });
+  };
+
+  /**
+   * With a synchronous driver (better-sqlite3) the row is written before this returns its promise: called
+   * inside `db.transaction(() => …)`, awaited or not, the attempt joins that transaction and rolls back with it.
+   */
+  const sealSyncForJoin = (args: unknown): string => {
+    const sealed = sealer.sealNow(args);
+    if (typeof sealed !== 'string') {
+      throw new SyncTransactionError(
+        `the encryptor ${JSON.stringify(sealer.encryptorName)} is asynchronous: on SQLite, enqueue() writes the attempt synchronously so that it joins a synchronous transaction (use enqueueSync there), which needs a synchronous encryptor (aesGcmEncryptor is one)`,
+      );
+    }
+    return sealed;
+  };
+  const insertNow = (tx: AppTx, row: Omit<NewAttempt, 'methodArgs'>, args: unknown): Attempt | null => {
+    if (!store.attemptInsertSync) return null;
+    return store.attemptInsertSync(tx, { ...row, methodArgs: sealSyncForJoin(args) }).attempt;
   };
 
   return Object.freeze({
@@ -184,6 +216,9 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
 
     async enqueue(tx, target, method, args, enqueueOptions) {
       const { token, scheduledAt } = prepare(target, method, enqueueOptions);
+      const row = { target, methodName: method, encryptor: sealer.encryptorName, idempotenceToken: token, scheduledAt };
+      const written = insertNow(tx, row, args);
+      if (written) return written;
       const methodArgs = await sealer.seal(args);
       const { attempt } = await store.attemptInsert(tx, {
         target,
@@ -202,7 +237,8 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (tokens !== undefined && (!Array.isArray(tokens) || tokens.length !== argsList.length)) {
         throw new InvalidArgumentsError('enqueueMany: idempotenceTokens must have one entry per item');
       }
-      const rows = [];
+      const rows: NewAttempt[] = [];
+      const syncStore = store.attemptInsertSync !== undefined;
       for (let index = 0; index < argsList.length; index++) {
         const token = tokens?.[index];
         const checked = prepare(target, method, {
@@ -212,12 +248,14 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
         rows.push({
           target,
           methodName: method,
-          methodArgs: await sealer.seal(argsList[index]),
+          methodArgs: syncStore ? sealSyncForJoin(argsList[index]) : await sealer.seal(argsList[index]),
           encryptor: sealer.encryptorName,
           idempotenceToken: checked.token,
           scheduledAt: checked.scheduledAt,
         });
       }
+      // Synchronous drivers: every row is written before the first await (see insertNow).
+      if (store.attemptInsertSync) return rows.map((row) => store.attemptInsertSync?.(tx, row).attempt as Attempt);
       if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
       const attempts: Attempt[] = [];
       for (const row of rows) attempts.push((await store.attemptInsert(tx, row)).attempt);
@@ -240,9 +278,9 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     },
 
     perform: async (id, performOptions) => performAttempt<Tx, AppTx>(deps, normalizeId(id), performOptions),
-    expire: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'expired')),
-    fail: async (id) => transition(id, ['pending'], (tx, key) => store.attemptComplete(tx, key, 'failed')),
-    retry: async (id) => transition(id, ['failed', 'expired'], (tx, key) => store.attemptRequeue(tx, key)),
+    expire: async (id) => transition(id, 'expire', (tx, key) => store.attemptComplete(tx, key, 'expired')),
+    fail: async (id) => transition(id, 'fail', (tx, key) => store.attemptComplete(tx, key, 'failed')),
+    retry: async (id) => transition(id, 'retry', (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
       const text = String(id);
@@ -271,7 +309,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       const limit = drainOptions.limit ?? 10_000;
       const counts = { performed: 0, succeeded: 0, retrying: 0, failed: 0 };
       while (counts.performed < limit) {
-        const ids = await store.attemptListDueIds(Math.min(100, limit - counts.performed));
+        const ids = await store.attemptListDueIds(Math.min(100, limit - counts.performed), methods);
         if (ids.length === 0) break;
         for (const id of ids) {
           let result: PerformResult;

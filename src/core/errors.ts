@@ -8,7 +8,11 @@ export type AsyncTaskErrorCode =
   | 'DECRYPTION_FAILED'
   | 'ATTEMPT_NOT_FOUND'
   | 'TIMEOUT'
-  | 'ABORTED';
+  | 'ABORTED'
+  | 'UNREADABLE_ATTEMPT'
+  | 'RUNS_EXHAUSTED'
+  | 'TRANSACTION_ABORTED'
+  | 'SYNC_TRANSACTION';
 
 /** Base class of every error the library throws on purpose. `code` never changes between versions. */
 export class AsyncTaskError extends Error {
@@ -77,5 +81,49 @@ export class AttemptNotFoundError extends AsyncTaskError {
 export class AttemptTimeoutError extends AsyncTaskError {
   constructor(ms: number) {
     super('TIMEOUT', `Attempt timed out after ${ms} ms`);
+  }
+}
+
+/** A stored attempt the library cannot read (e.g. an invalid time): it is marked `failed` at its first run. */
+export class UnreadableAttemptError extends AsyncTaskError {
+  constructor(message: string) {
+    super('UNREADABLE_ATTEMPT', message);
+  }
+}
+
+/**
+ * The attempt was claimed more times than `maxAttempts` allows without an outcome being written (the worker
+ * or its connection died during each run): it is marked `failed` instead of running again.
+ */
+export class RunsExhaustedError extends AsyncTaskError {
+  constructor(numAttempts: number, maxAttempts: number) {
+    super(
+      'RUNS_EXHAUSTED',
+      `Run ${numAttempts} of an attempt allowed ${maxAttempts}: earlier runs ended without a recorded outcome (the process or its connection died), so it is not run again`,
+    );
+  }
+}
+
+/**
+ * The target returned, but a statement it sent through `ctx.tx` had failed (an error it caught): the
+ * transaction cannot commit its writes, so the run counts as failed and its writes are rolled back.
+ */
+export class TransactionAbortedError extends AsyncTaskError {
+  constructor(detail: string, options?: { cause?: unknown }) {
+    super(
+      'TRANSACTION_ABORTED',
+      `The target returned after a database error on ctx.tx (${detail}); its writes were rolled back and the run counts as failed`,
+      options,
+    );
+  }
+}
+
+/**
+ * `enqueue` was called inside a synchronous transaction (better-sqlite3's `db.transaction(() => …)`) and could
+ * not join it synchronously: use `enqueueSync` there.
+ */
+export class SyncTransactionError extends AsyncTaskError {
+  constructor(message: string) {
+    super('SYNC_TRANSACTION', message);
   }
 }

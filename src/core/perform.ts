@@ -1,34 +1,16 @@
-import type { Store } from '../store/store.js';
-import { abortable } from './abortable.js';
-import type { ArgsSealer } from './args-crypto.js';
-import { AsyncTaskError, AttemptNotFoundError, AttemptTimeoutError, InvalidStateError } from './errors.js';
-import { resolveMethod, type TargetRegistry } from './registry.js';
-import type { ResolvedRetryPolicy } from './retry-policy.js';
-import type { Attempt, Logger, PerformResult } from './types.js';
+import { AttemptNotFoundError, AttemptTimeoutError, InvalidStateError } from './errors.js';
+import type { PerformDeps } from './perform-deps.js';
+import { checkRunnable, failureVerdict, invokeTarget, reportFailure } from './pipeline.js';
+import { resolveMethod } from './registry.js';
+import type { Attempt, PerformResult } from './types.js';
 
-// AppTx defaults to any: the worker never enqueues, so it works with any application handle.
-export interface PerformDeps<Tx, AppTx = any> {
-  readonly store: Store<Tx, AppTx>;
-  readonly targets: TargetRegistry;
-  readonly sealer: ArgsSealer;
-  readonly retryPolicy: (target: string, method: string) => ResolvedRetryPolicy;
-  readonly onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
-  readonly logger: Logger;
-}
+export type { PerformDeps } from './perform-deps.js';
 
 export interface PerformOptions {
   /** Aborts the target through `ctx.signal` (e.g. on worker shutdown). */
   signal?: AbortSignal;
   /** Cut the target off after this long; it then counts as a failed run. Default: no limit. */
   timeoutMs?: number;
-}
-
-const MAX_ERROR_LENGTH = 8000;
-
-/** The text kept in `last_error`: the stack when there is one, bounded. */
-export function describeError(error: unknown): string {
-  const text = error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
-  return text.length > MAX_ERROR_LENGTH ? `${text.slice(0, MAX_ERROR_LENGTH)}…` : text;
 }
 
 function linkSignals(options: PerformOptions): { signal: AbortSignal; dispose: () => void } {
@@ -49,7 +31,7 @@ function linkSignals(options: PerformOptions): { signal: AbortSignal; dispose: (
   };
 }
 
-/** The perform contract of DESIGN.md, steps 1–5. */
+/** The perform contract, steps 1–5, over the one pipeline (pipeline.ts). */
 export async function performAttempt<Tx, AppTx>(
   deps: PerformDeps<Tx, AppTx>,
   id: string,
@@ -60,10 +42,12 @@ export async function performAttempt<Tx, AppTx>(
   const found = await store.attemptFindWithDue(id);
   if (!found) throw new AttemptNotFoundError(id);
   if (!found.due) return { outcome: 'not-due', attempt: found.attempt };
-  // 2. Only pending attempts are performed.
+  // 2. Only pending attempts are performed, and only those whose target and method this registry has:
+  //    an attempt for another service's target stays pending, uncounted, for a process that knows it.
   if (found.attempt.status !== 'pending') {
     throw new InvalidStateError(`Attempt ${id} is ${found.attempt.status}, not pending`);
   }
+  resolveMethod(deps.targets, found.attempt.target, found.attempt.methodName);
   // 3. Count the run in its own commit, before the call, so a crash still counts.
   const counted = await store.attemptCountRun(id);
   if (!counted) throw new InvalidStateError(`Attempt ${id} is no longer pending`);
@@ -71,7 +55,7 @@ export async function performAttempt<Tx, AppTx>(
   const { signal, dispose } = linkSignals(options);
   try {
     // 4. Under the row's lock: check again, call the target with ctx.tx, mark succeeded, commit together.
-    const outcome = await store.transaction(
+    return await store.transaction(
       async (tx) => {
         const locked = await store.attemptLock(tx, id);
         if (!locked) throw new AttemptNotFoundError(id);
@@ -80,17 +64,12 @@ export async function performAttempt<Tx, AppTx>(
         }
         // Another performer failed it meanwhile and moved it into the future: leave it for then.
         if (!locked.due) return { outcome: 'not-due' as const, attempt: locked.attempt };
-        const args = await deps.sealer.open(locked.attempt);
-        const method = resolveMethod(deps.targets, locked.attempt.target, locked.attempt.methodName);
-        await abortable(
-          Promise.resolve().then(() => method(args, { tx, attempt: locked.attempt, signal })),
-          signal,
-        );
+        checkRunnable(deps, locked.attempt);
+        await invokeTarget(deps, locked.attempt, tx, signal);
         return { outcome: 'succeeded' as const, attempt: await store.attemptMarkSucceeded(tx, id) };
       },
       { abandonOnError: (error) => error instanceof AttemptTimeoutError || signal.aborted },
     );
-    return outcome;
   } catch (error) {
     if (error instanceof InvalidStateError || error instanceof AttemptNotFoundError) throw error;
     return await recordFailure(deps, counted, error);
@@ -105,27 +84,7 @@ async function recordFailure<Tx, AppTx>(
   counted: Attempt,
   error: unknown,
 ): Promise<PerformResult> {
-  const policy = deps.retryPolicy(counted.target, counted.methodName);
-  const exhausted = counted.numAttempts >= policy.maxAttempts;
-  const updated =
-    (await deps.store.attemptRecordFailure(counted.id, {
-      lastError: describeError(error),
-      retryInMs: exhausted ? null : Math.max(0, policy.backoff(counted.numAttempts)),
-    })) ?? counted;
-  deps.logger.warn('attempt failed', {
-    id: counted.id,
-    target: counted.target,
-    method: counted.methodName,
-    numAttempts: counted.numAttempts,
-    willRetry: !exhausted,
-    code: error instanceof AsyncTaskError ? error.code : undefined,
-  });
-  if (deps.onPerformError) {
-    try {
-      await deps.onPerformError(error, updated);
-    } catch (hookError) {
-      deps.logger.error('onPerformError hook threw', { id: counted.id, error: describeError(hookError) });
-    }
-  }
+  const updated = (await deps.store.attemptRecordFailure(counted.id, failureVerdict(deps, counted, error))) ?? counted;
+  await reportFailure(deps, deps.logger, counted, updated, error);
   return { outcome: updated.status === 'failed' ? 'failed' : 'retrying', attempt: updated, error };
 }

@@ -36,3 +36,35 @@ export function resolveMethod(
   if (typeof fn !== 'function') throw new UnknownMethodError(target, method);
   return (args, ctx) => (fn as (a: unknown, c: PerformContext) => unknown).call(object, args, ctx);
 }
+
+/** One callable (target, method) pair of a registry. */
+export interface RegisteredMethod {
+  readonly target: string;
+  readonly method: string;
+}
+
+/**
+ * Every (target, method) that `resolveMethod` accepts: own and inherited function members short of
+ * `Object.prototype`. A worker claims only attempts naming one of these.
+ */
+export function registeredMethods(registry: TargetRegistry): RegisteredMethod[] {
+  const pairs: RegisteredMethod[] = [];
+  for (const target of Object.keys(registry)) {
+    const object = registry[target] as Record<string, unknown>;
+    const names = new Set<string>();
+    for (let level: object | null = object; level && level !== Object.prototype; level = Object.getPrototypeOf(level)) {
+      for (const name of Object.getOwnPropertyNames(level)) names.add(name);
+    }
+    for (const method of names) {
+      if (method === 'constructor' || Object.hasOwn(Object.prototype, method)) continue;
+      let value: unknown;
+      try {
+        value = object[method];
+      } catch {
+        continue;
+      }
+      if (typeof value === 'function') pairs.push({ target, method });
+    }
+  }
+  return pairs;
+}

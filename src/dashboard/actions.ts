@@ -1,4 +1,5 @@
 import { AsyncTaskError } from '../core/errors.js';
+import { ATTEMPT_TRANSITIONS } from '../core/transitions.js';
 import type { AttemptStatus } from '../core/types.js';
 import type { AttemptFilter } from '../store/dashboard-store.js';
 import type { PageContext } from './context.js';
@@ -9,11 +10,11 @@ import { csrfField, layout } from './layout.js';
 
 export type ActionName = 'retry' | 'expire' | 'fail';
 
-/** The statuses each action moves attempts out of; the same rule the API enforces under the lock. */
+/** The statuses each action moves attempts out of: the transitions table the API enforces under the lock. */
 const FROM: Record<ActionName, readonly AttemptStatus[]> = {
-  retry: ['failed', 'expired'],
-  expire: ['pending'],
-  fail: ['pending'],
+  retry: ATTEMPT_TRANSITIONS.retry.from,
+  expire: ATTEMPT_TRANSITIONS.expire.from,
+  fail: ATTEMPT_TRANSITIONS.fail.from,
 };
 const PAST: Record<ActionName, string> = { retry: 'Retried', expire: 'Expired', fail: 'Failed' };
 const VERB: Record<ActionName, string> = { retry: 'Retry', expire: 'Expire', fail: 'Fail' };

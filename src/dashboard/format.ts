@@ -2,6 +2,7 @@ import { html, type SafeHtml } from './html.js';
 
 export function formatTime(date: Date | null): SafeHtml | string {
   if (!date) return '—';
+  if (!Number.isFinite(date.getTime())) return 'unreadable time';
   const iso = date.toISOString();
   return html`<time datetime="${iso}">${iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}</time>`;
 }

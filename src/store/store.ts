@@ -1,3 +1,4 @@
+import type { RegisteredMethod } from '../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
 import type { WorkerStore } from './worker-store.js';
 
@@ -55,8 +56,8 @@ export interface Store<Tx, AppTx = Tx> {
   attemptInsertMany?(tx: AppTx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
   attemptFind(id: string): Promise<Attempt | null>;
   attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
-  /** Ids of due pending attempts, oldest due first. */
-  attemptListDueIds(limit: number): Promise<string[]>;
+  /** Ids of due pending attempts naming one of `methods`, oldest due first. */
+  attemptListDueIds(limit: number, methods: readonly RegisteredMethod[]): Promise<string[]>;
   /** The attempt and whether it is due (no `scheduled_at`, or not in the future), without locking it. */
   attemptFindWithDue(id: string): Promise<AttemptWithDue | null>;
 

@@ -1,3 +1,4 @@
+import type { RegisteredMethod } from '../core/registry.js';
 import type { Attempt, AttemptStatus } from '../core/types.js';
 
 /**
@@ -22,6 +23,8 @@ export interface ClaimOptions {
   readonly owner: string;
   /** The lease lasts this long from the claim; until then no other worker claims the attempt. */
   readonly leaseMs: number;
+  /** Only attempts naming one of these (target, method) pairs: a worker never claims what it cannot call. */
+  readonly methods: readonly RegisteredMethod[];
 }
 
 export interface ReleaseOptions {
@@ -43,6 +46,13 @@ export interface AttemptScope<Tx> {
   open(): Promise<void>;
   /** Undoes the writes made through `tx` since the scope began. */
   rollback(): Promise<void>;
+  /**
+   * After the target returned: throws `TransactionAbortedError` when its writes through `tx` cannot commit
+   * (a statement failed and the target caught the error, leaving PostgreSQL's transaction aborted).
+   */
+  check(): Promise<void>;
+  /** Asks the transaction itself (one statement): throws `TransactionAbortedError` when it is aborted. */
+  probe(): Promise<void>;
 }
 
 /** Wakes a worker when attempts may have become due; `close` stops listening. */

@@ -1,3 +1,4 @@
+import { errorText } from '../core/error-text.js';
 import type { Attempt, Logger } from '../core/types.js';
 
 /** What a worker reports; listen with `worker.on(name, listener)`. */
@@ -50,7 +51,7 @@ export class WorkerEmitter {
       try {
         (listener as WorkerListener<E>)(payload);
       } catch (error) {
-        this.logger.error('worker event listener threw', { event, error: String(error) });
+        this.logger.error('worker event listener threw', { event, error: errorText(error) });
       }
     }
   }

@@ -1,8 +1,8 @@
-import { resolveMethod } from '../core/registry.js';
+import { checkRunnable, failureVerdict, invokeTarget } from '../core/pipeline.js';
 import type { Attempt } from '../core/types.js';
-import { AttemptAbort, abortable } from './abort.js';
+import { AttemptAbort } from './abort.js';
 import { LeaseLostError } from './errors.js';
-import { claimRef, failureRecord, noTransaction, type RunContext, reportFailure } from './run-context.js';
+import { claimRef, noTransaction, type RunContext, reportFailure } from './run-context.js';
 
 const MAX_FLUSHES = 2;
 
@@ -42,13 +42,8 @@ export class LeasedRunner<Tx> {
     const trace = context.telemetry.startAttempt(attempt, 'leased');
     context.events.emit('attempt:start', { attempt });
     try {
-      const args = await context.deps.sealer.open(attempt);
-      const method = resolveMethod(context.deps.targets, attempt.target, attempt.methodName);
-      const { signal } = abort;
-      await abortable(
-        Promise.resolve().then(() => method(args, { tx: this.tx, attempt, signal })),
-        signal,
-      );
+      checkRunnable(context.deps, attempt);
+      await invokeTarget(context.deps, attempt, this.tx, abort.signal);
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
       this.finished.push({ attempt, durationMs, end: (outcome) => trace.end(outcome) });
@@ -86,7 +81,7 @@ export class LeasedRunner<Tx> {
         null,
         context.owner,
         claimRef(attempt),
-        failureRecord(context.deps, attempt, error),
+        failureVerdict(context.deps, attempt, error),
       );
       if (!updated) {
         end('lost', error);

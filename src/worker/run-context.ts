@@ -1,5 +1,6 @@
-import { AsyncTaskError, InvalidStateError } from '../core/errors.js';
-import { describeError, type PerformDeps } from '../core/perform.js';
+import { InvalidStateError } from '../core/errors.js';
+import type { PerformDeps } from '../core/perform-deps.js';
+import { reportFailure as reportToHook } from '../core/pipeline.js';
 import type { Attempt, Logger } from '../core/types.js';
 import type { ClaimRef, WorkerStore } from '../store/worker-store.js';
 import type { AttemptAbort } from './abort.js';
@@ -26,21 +27,13 @@ export interface RunContext<Tx> {
   capacityFreed(): void;
   /** The claim is settled (outcome written, released or lost): stop renewing its lease. */
   forget(id: string): void;
+  /** Claimed attempts a transactional group did not start (its time budget ran out): run them in other slots. */
+  requeue(attempts: readonly Attempt[]): void;
 }
 
 export const claimRef = (attempt: Attempt): ClaimRef => ({ id: attempt.id, numAttempts: attempt.numAttempts });
 
-/** The retry policy's verdict on a failed run, as the guarded write wants it. */
-export function failureRecord<Tx>(deps: PerformDeps<Tx>, attempt: Attempt, error: unknown) {
-  const policy = deps.retryPolicy(attempt.target, attempt.methodName);
-  const exhausted = attempt.numAttempts >= policy.maxAttempts;
-  return {
-    lastError: describeError(error),
-    retryInMs: exhausted ? null : Math.max(0, policy.backoff(attempt.numAttempts)),
-  };
-}
-
-/** After the failure is committed: log, the user's hook, the event. */
+/** After the failure is committed: the log and the user's hook (the one pipeline's step 4), then the event. */
 export async function reportFailure<Tx>(
   context: RunContext<Tx>,
   attempt: Attempt,
@@ -48,23 +41,13 @@ export async function reportFailure<Tx>(
   error: unknown,
   durationMs: number,
 ): Promise<void> {
-  const willRetry = updated.status === 'pending';
-  context.logger.warn('attempt failed', {
-    id: attempt.id,
-    target: attempt.target,
-    method: attempt.methodName,
-    numAttempts: attempt.numAttempts,
-    willRetry,
-    code: error instanceof AsyncTaskError ? error.code : undefined,
+  await reportToHook(context.deps, context.logger, attempt, updated, error);
+  context.events.emit('attempt:failed', {
+    attempt: updated,
+    error,
+    willRetry: updated.status === 'pending',
+    durationMs,
   });
-  if (context.deps.onPerformError) {
-    try {
-      await context.deps.onPerformError(error, updated);
-    } catch (hookError) {
-      context.logger.error('onPerformError hook threw', { id: attempt.id, error: describeError(hookError) });
-    }
-  }
-  context.events.emit('attempt:failed', { attempt: updated, error, willRetry, durationMs });
 }
 
 /** `ctx.tx` of the leased mode: there is no transaction to write through, and using it says so. */

@@ -1,3 +1,4 @@
+import { errorText } from '../core/error-text.js';
 import type { Attempt } from '../core/types.js';
 
 /** The few parts of `@opentelemetry/api` the worker uses, declared structurally (it is an optional peer). */
@@ -71,8 +72,8 @@ export async function loadTelemetry(): Promise<Telemetry> {
         end(outcome, error) {
           span.setAttribute('async_task.outcome', outcome);
           if (error !== undefined) {
-            span.recordException(error instanceof Error ? error : String(error));
-            span.setStatus({ code: api.SpanStatusCode.ERROR, message: String(error) });
+            span.recordException(errorText(error));
+            span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorText(error).split('\n')[0] });
           }
           span.end();
           const tags = { ...attributes, 'async_task.outcome': outcome };

@@ -1,8 +1,16 @@
-import { resolveMethod } from '../core/registry.js';
+import { errorText } from '../core/error-text.js';
+import { checkRunnable, failureVerdict, invokeTarget } from '../core/pipeline.js';
 import type { Attempt } from '../core/types.js';
-import { AttemptAbort, abortable } from './abort.js';
-import { claimRef, failureRecord, type RunContext, reportFailure } from './run-context.js';
+import { AttemptAbort } from './abort.js';
+import { claimRef, type RunContext, reportFailure } from './run-context.js';
 import type { AttemptTrace } from './telemetry.js';
+
+/**
+ * A group runs one attempt after another in one transaction; once its attempts have taken this long, the
+ * rest go back to the worker's queue for other slots. Batching pays for fast targets only: a slow one
+ * never holds back the attempts claimed with it, and a cut-off target takes little work down with it.
+ */
+const GROUP_BUDGET_MS = 100;
 
 /** Thrown inside the group's transaction to abandon it: a target was aborted and may still hold `ctx.tx`. */
 class AbandonGroup extends Error {
@@ -14,22 +22,24 @@ class AbandonGroup extends Error {
   }
 }
 
-interface Ran {
+interface Started {
   readonly attempt: Attempt;
-  readonly durationMs: number;
   readonly trace: AttemptTrace;
-  /** Set when the target failed: its savepoint was rolled back and the failure written in the transaction. */
-  readonly failure?: { readonly error: unknown; readonly updated: Attempt };
+  readonly startedAt: number;
+  /** Set once the target returned and its outcome is decided (inside the transaction). */
+  outcome?: { readonly durationMs: number; readonly failure?: { readonly error: unknown; readonly updated: Attempt } };
 }
 
 /**
  * The transactional mode, batched. The claim already counted every run of the group in one commit
  * (contract step 3). Then one transaction locks the group's rows, checks each is still pending and
- * held by this claim, and performs them one after another, each in its own savepoint: a target that
- * throws rolls back only its own writes, and its failure is recorded in the same transaction. The
+ * held by this claim, and performs them one after another through the one pipeline, each in its own
+ * savepoint: a target that throws — or returns after catching a database error that left the transaction
+ * aborted — rolls back only its own writes, and its failure is recorded in the same transaction. The
  * succeeded ones are marked in one statement and commit together with their targets' writes through
- * `ctx.tx` (step 4). A target cut off (timeout, stop) may still hold `ctx.tx`, so the whole transaction
- * is abandoned and its connection discarded; the group's other runs then go back to the queue.
+ * `ctx.tx` (step 4). A target cut off (timeout, stop) may still hold `ctx.tx`, so the whole transaction is
+ * abandoned and its connection discarded; every run that started is then recorded as a failed run (its
+ * count kept), and those that never started go back to the queue uncounted.
  */
 export class TransactionalRunner<Tx> {
   constructor(private readonly context: RunContext<Tx>) {}
@@ -37,12 +47,13 @@ export class TransactionalRunner<Tx> {
   async run(group: readonly Attempt[]): Promise<void> {
     const { context } = this;
     const { store, deps, owner } = context;
-    const ran: Ran[] = [];
-    let skipped: Attempt[] = [];
+    let started: Started[] = [];
+    let unstarted: Attempt[] = [];
     try {
       await deps.store.transaction(
         async (tx) => {
-          ran.length = 0;
+          started = [];
+          unstarted = [];
           const locked = await store.attemptLockClaims(tx, owner, group.map(claimRef));
           const lockedIds = new Set(locked.map((attempt) => attempt.id));
           for (const attempt of group) {
@@ -51,117 +62,137 @@ export class TransactionalRunner<Tx> {
               context.events.emit('attempt:lost', { attemptId: attempt.id });
             }
           }
+          const groupStart = performance.now();
           for (let index = 0; index < locked.length; index++) {
-            const attempt = locked[index] as Attempt;
-            if (context.stopping()) {
-              skipped = locked.slice(index);
+            const overBudget = index > 0 && performance.now() - groupStart > GROUP_BUDGET_MS;
+            if (context.stopping() || overBudget) {
+              unstarted = locked.slice(index);
               break;
             }
-            ran.push(await this.perform(tx, attempt));
+            const attempt = locked[index] as Attempt;
+            const run: Started = {
+              attempt,
+              trace: context.telemetry.startAttempt(attempt, 'transactional'),
+              startedAt: performance.now(),
+            };
+            started.push(run);
+            await this.perform(tx, run);
           }
-          const succeeded = ran.filter((item) => !item.failure).map((item) => claimRef(item.attempt));
+          const succeeded = started.filter((run) => !run.outcome?.failure).map((run) => claimRef(run.attempt));
           await store.attemptMarkSucceededClaims(tx, owner, succeeded);
         },
         { abandonOnError: (error) => error instanceof AbandonGroup },
       );
     } catch (error) {
-      await this.afterRollback(group, ran, error);
+      await this.afterRollback(group, started, error);
       return;
     }
-    for (const item of ran) {
-      context.forget(item.attempt.id);
-      if (item.failure) {
-        item.trace.end(item.failure.updated.status === 'failed' ? 'failed' : 'retrying', item.failure.error);
-        await reportFailure(context, item.attempt, item.failure.updated, item.failure.error, item.durationMs);
+    for (const { attempt, trace, outcome } of started) {
+      context.forget(attempt.id);
+      const durationMs = outcome?.durationMs ?? 0;
+      if (outcome?.failure) {
+        trace.end(outcome.failure.updated.status === 'failed' ? 'failed' : 'retrying', outcome.failure.error);
+        await reportFailure(context, attempt, outcome.failure.updated, outcome.failure.error, durationMs);
       } else {
-        item.trace.end('succeeded');
-        context.events.emit('attempt:succeeded', { attempt: item.attempt, durationMs: item.durationMs });
+        trace.end('succeeded');
+        context.events.emit('attempt:succeeded', { attempt, durationMs });
       }
     }
-    await this.release(skipped, true);
+    if (unstarted.length === 0) return;
+    // Stopping: back to pending, uncounted. Otherwise: still claimed by this worker, for the next free slots.
+    if (context.stopping()) await this.release(unstarted);
+    else context.requeue(unstarted);
   }
 
-  private async perform(tx: Tx, attempt: Attempt): Promise<Ran> {
+  /** One attempt through the pipeline, inside the group's transaction, in its own savepoint. */
+  private async perform(tx: Tx, run: Started): Promise<void> {
     const { context } = this;
-    const started = performance.now();
-    const trace = context.telemetry.startAttempt(attempt, 'transactional');
+    const { attempt } = run;
     const abort = new AttemptAbort(context.options.timeoutMs);
     const scope = context.store.attemptScope(tx);
     const untrack = context.track(abort);
     context.events.emit('attempt:start', { attempt });
     try {
-      const args = await context.deps.sealer.open(attempt);
-      const method = resolveMethod(context.deps.targets, attempt.target, attempt.methodName);
-      const { signal } = abort;
+      checkRunnable(context.deps, attempt);
       await scope.begin();
-      await abortable(
-        Promise.resolve().then(() => method(args, { tx: scope.tx, attempt, signal })),
-        signal,
-      );
-      const durationMs = performance.now() - started;
-      context.observeDuration(durationMs);
-      return { attempt, durationMs, trace };
+      await invokeTarget(context.deps, attempt, scope.tx, abort.signal);
+      // A database error the target caught may have left the transaction aborted: then its writes cannot commit.
+      await scope.check();
+      run.outcome = { durationMs: this.observe(run) };
     } catch (error) {
-      const durationMs = performance.now() - started;
-      context.observeDuration(durationMs);
+      const durationMs = this.observe(run);
       if (abort.signal.aborted) throw new AbandonGroup(attempt, error);
       await scope.rollback();
       const updated = await context.store.attemptRecordClaimFailure(
         tx,
         context.owner,
         claimRef(attempt),
-        failureRecord(context.deps, attempt, error),
+        failureVerdict(context.deps, attempt, error),
       );
-      return { attempt, durationMs, trace, failure: { error, updated: updated ?? attempt } };
+      run.outcome = { durationMs, failure: { error, updated: updated ?? attempt } };
     } finally {
       abort.dispose();
       untrack();
     }
   }
 
-  /**
-   * The transaction rolled back. An aborted target's run is recorded as failed (its own commit). The
-   * group's other runs lost their writes with it: they go back to pending, due at once — those that ran
-   * keep their count, those that never started give it back.
-   */
-  private async afterRollback(group: readonly Attempt[], ran: readonly Ran[], error: unknown): Promise<void> {
-    const { context } = this;
-    const ranIds = new Set(ran.map((item) => item.attempt.id));
-    for (const item of ran) item.trace.end('lost');
-    if (error instanceof AbandonGroup) {
-      ranIds.add(error.attempt.id);
-      const { attempt } = error;
-      try {
-        const updated = await context.store.attemptRecordClaimFailure(
-          null,
-          context.owner,
-          claimRef(attempt),
-          failureRecord(context.deps, attempt, error.cause),
-        );
-        if (updated) await reportFailure(context, attempt, updated, error.cause, 0);
-      } catch (writeError) {
-        context.events.emit('error', { error: writeError, during: 'recording an aborted run' });
-      }
-      context.forget(attempt.id);
-    } else {
-      context.events.emit('error', { error, during: 'performing a batch of attempts' });
-    }
-    const others = group.filter((attempt) => attempt.id !== (error as AbandonGroup).attempt?.id);
-    await this.release(
-      others.filter((attempt) => ranIds.has(attempt.id)),
-      false,
-    );
-    await this.release(
-      others.filter((attempt) => !ranIds.has(attempt.id)),
-      true,
-    );
+  private observe(run: Started): number {
+    const durationMs = performance.now() - run.startedAt;
+    this.context.observeDuration(durationMs);
+    return durationMs;
   }
 
-  private async release(attempts: readonly Attempt[], uncount: boolean): Promise<void> {
+  /**
+   * The transaction rolled back, so no write of the group survived. A run that started stays counted and
+   * is recorded as a failed run in a commit of its own: the one running when it happened is charged with
+   * the error (a cut-off target, a connection that died under it), the others — whose targets had
+   * returned — are due again at once. Attempts that never started go back to pending, uncounted.
+   */
+  private async afterRollback(group: readonly Attempt[], started: readonly Started[], error: unknown): Promise<void> {
+    const { context } = this;
+    if (!(error instanceof AbandonGroup)) {
+      context.events.emit('error', { error, during: 'performing a batch of attempts' });
+    }
+    const culprit =
+      error instanceof AbandonGroup ? error.attempt.id : started.find((run) => run.outcome === undefined)?.attempt.id;
+    const cause = error instanceof AbandonGroup ? error.cause : error;
+    for (const run of started) {
+      const guilty = run.attempt.id === culprit;
+      const reason = guilty
+        ? cause
+        : new Error(`This run's writes were rolled back with its group's transaction: ${describeLoss(error)}`);
+      run.trace.end('lost', reason);
+      await this.recordLostRun(run.attempt, reason, !guilty);
+    }
+    const startedIds = new Set(started.map((run) => run.attempt.id));
+    await this.release(group.filter((attempt) => !startedIds.has(attempt.id)));
+  }
+
+  private async recordLostRun(attempt: Attempt, error: unknown, innocent: boolean): Promise<void> {
+    const { context } = this;
+    try {
+      const updated = await context.store.attemptRecordClaimFailure(
+        null,
+        context.owner,
+        claimRef(attempt),
+        failureVerdict(context.deps, attempt, error, { innocent }),
+      );
+      if (updated) await reportFailure(context, attempt, updated, error, 0);
+      else context.events.emit('attempt:lost', { attemptId: attempt.id });
+    } catch (writeError) {
+      // Its lease lapses and it runs again, still counted; past maxAttempts the pipeline fails it unrun.
+      context.events.emit('error', { error: writeError, during: 'recording a run lost with its transaction' });
+    } finally {
+      context.forget(attempt.id);
+    }
+  }
+
+  /** Claimed, never started: back to pending, due at once, the claim's count given back. */
+  private async release(attempts: readonly Attempt[]): Promise<void> {
     if (attempts.length === 0) return;
     const { context } = this;
     try {
-      await context.store.attemptReleaseClaims(context.owner, attempts.map(claimRef), { uncount });
+      await context.store.attemptReleaseClaims(context.owner, attempts.map(claimRef), { uncount: true });
     } catch (error) {
       // Their leases lapse instead, and they run again then.
       context.events.emit('error', { error, during: 'releasing claimed attempts' });
@@ -169,4 +200,9 @@ export class TransactionalRunner<Tx> {
       for (const attempt of attempts) context.forget(attempt.id);
     }
   }
+}
+
+function describeLoss(error: unknown): string {
+  if (error instanceof AbandonGroup) return `attempt ${error.attempt.id} was cut off and its transaction abandoned`;
+  return errorText(error).split('\n')[0] ?? 'the transaction failed';
 }

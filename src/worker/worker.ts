@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
+import { errorText } from '../core/error-text.js';
 import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
-import type { PerformDeps } from '../core/perform.js';
+import type { PerformDeps } from '../core/perform-deps.js';
+import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
 import type { Attempt } from '../core/types.js';
 import type { WakeSubscription, WorkerStore } from '../store/worker-store.js';
 import type { AttemptAbort } from './abort.js';
@@ -79,6 +81,8 @@ class AttemptWorker<Tx> implements Worker {
   private pruning: Promise<unknown> = Promise.resolve();
   private stopping: Promise<void> | null = null;
   private leased: LeasedRunner<Tx> | null = null;
+  /** The (target, method) pairs this worker can call: it claims attempts naming one of these only. */
+  private methods: readonly RegisteredMethod[] = [];
   private transactional: TransactionalRunner<Tx> | null = null;
 
   constructor(
@@ -89,7 +93,7 @@ class AttemptWorker<Tx> implements Worker {
     this.logger = options.logger ?? deps.logger;
     this.events = new WorkerEmitter(this.logger);
     this.events.on('error', ({ error, during }) =>
-      this.logger.error(`worker error while ${during}`, { workerId: this.id, error: String(error) }),
+      this.logger.error(`worker error while ${during}`, { workerId: this.id, error: errorText(error) }),
     );
   }
 
@@ -107,6 +111,7 @@ class AttemptWorker<Tx> implements Worker {
     if (!store) throw new InvalidOptionsError(`the ${this.deps.store.dialect} driver has no worker support`);
     this.currentState = 'starting';
     this.store = store;
+    this.methods = registeredMethods(this.deps.targets);
     this.telemetry = await loadTelemetry();
     const context = this.runContext();
     if (this.options.mode === 'leased') this.leased = new LeasedRunner(context);
@@ -192,6 +197,10 @@ class AttemptWorker<Tx> implements Worker {
         this.averageMs = this.averageMs * 0.8 + ms * 0.2;
       },
       forget: (id) => this.renewing.delete(id),
+      requeue: (attempts) => {
+        for (const attempt of attempts) this.renewing.add(attempt.id);
+        this.queue.unshift(...attempts);
+      },
       capacityFreed: () => this.kick(),
     };
   }
@@ -283,7 +292,12 @@ class AttemptWorker<Tx> implements Worker {
       lastClaimAt = Date.now();
       let claimed: Attempt[];
       try {
-        claimed = await this.store.attemptClaimDue({ limit, owner: this.id, leaseMs: this.options.leaseMs });
+        claimed = await this.store.attemptClaimDue({
+          limit,
+          owner: this.id,
+          leaseMs: this.options.leaseMs,
+          methods: this.methods,
+        });
         errors = 0;
       } catch (error) {
         errors++;
@@ -320,8 +334,10 @@ class AttemptWorker<Tx> implements Worker {
         const attempt = this.queue.shift() as Attempt;
         this.startSlot(1, () => (this.leased as LeasedRunner<Tx>).run(attempt));
       } else {
-        // As many as a slot's share of time allows: fewer, larger transactions mean fewer commits.
-        const group = this.queue.splice(0, this.perSlot());
+        // As many as a slot's share of time allows (fewer, larger transactions mean fewer commits), but
+        // spread over the free slots first: attempts that could run side by side never wait in one group.
+        const freeSlots = concurrency - this.slotsBusy;
+        const group = this.queue.splice(0, Math.min(this.perSlot(), Math.ceil(this.queue.length / freeSlots)));
         // A group's rows get locked by its transaction: the heartbeat leaves them alone (no lock waits).
         for (const attempt of group) this.renewing.delete(attempt.id);
         this.startSlot(group.length, () => (this.transactional as TransactionalRunner<Tx>).run(group));

@@ -40,7 +40,7 @@ forEachDialect('encryption at rest', (env) => {
     expect(calls[0]?.args).toEqual({ orderId: 5 });
   });
 
-  it('a tampered row is a DecryptionError: recorded, never calls the target, loses nothing', async () => {
+  it('a tampered row is a DecryptionError: failed at once (no retry can cure it), never calls the target, loses nothing', async () => {
     const { db, make, calls } = await env();
     const onPerformError = vi.fn();
     const asyncTask = await make({ encryptor: aesGcmEncryptor({ keys: { k1 }, currentKeyId: 'k1' }), onPerformError });
@@ -52,16 +52,16 @@ forEachDialect('encryption at rest', (env) => {
     await db.tamperArgs(attempt.id, tampered);
 
     const result = await asyncTask.perform(attempt.id);
-    expect(result.outcome).toBe('retrying');
+    expect(result.outcome).toBe('failed');
     expect(result.error).toBeInstanceOf(DecryptionError);
     expect(onPerformError.mock.calls[0]?.[0]).toMatchObject({ code: 'DECRYPTION_FAILED' });
     expect(calls).toHaveLength(0);
     const after = await asyncTask.find(attempt.id);
-    expect(after).toMatchObject({ status: 'pending', methodArgs: tampered });
+    expect(after).toMatchObject({ status: 'failed', numAttempts: 1, methodArgs: tampered });
     expect(after?.lastError).toContain('DecryptionError');
   });
 
-  it('a row from a key or encryptor that is not configured is a DecryptionError, and runs once the key is back', async () => {
+  it('a row from a key or encryptor that is not configured is a DecryptionError (failed), and runs after retry() once the key is back', async () => {
     const { db, make, calls } = await env();
     const writer = await make({ encryptor: aesGcmEncryptor({ keys: { k2 }, currentKeyId: 'k2' }) });
     const attempt = await db.inTransaction((tx) => writer.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 3 }));
@@ -69,10 +69,14 @@ forEachDialect('encryption at rest', (env) => {
       encryptor: aesGcmEncryptor({ keys: { k1 }, currentKeyId: 'k1' }),
       retry: { backoff: () => 0 },
     });
-    expect((await missingKey.perform(attempt.id)).error).toBeInstanceOf(DecryptionError);
+    const missing = await missingKey.perform(attempt.id);
+    expect(missing).toMatchObject({ outcome: 'failed', error: expect.any(DecryptionError) });
+    await missingKey.retry(attempt.id);
     const noEncryptor = await make({ retry: { backoff: () => 0 } });
     const result = await noEncryptor.perform(attempt.id);
+    expect(result.outcome).toBe('failed');
     expect((result.error as Error).message).toMatch(/encryptor "aes-256-gcm".*not configured/);
+    await writer.retry(attempt.id);
     expect((await writer.perform(attempt.id)).outcome).toBe('succeeded');
     expect(calls).toHaveLength(1);
   });

@@ -26,15 +26,13 @@ forEachDialect('perform edge cases', (env, dialect) => {
     await asyncTask.close();
   });
 
-  it('an attempt whose target left the registry fails with UNKNOWN_TARGET, keeps its args, and runs once it is back', async () => {
+  it('perform() of an attempt whose target this registry lacks is refused with UNKNOWN_TARGET and leaves it untouched', async () => {
     const { db, make, calls } = await env();
     const full = await make();
     const attempt = await db.inTransaction((tx) => full.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 8 }));
-    const without = createAsyncTask({ db: db.driver(), targets: {}, retry: { backoff: () => 0 } });
-    const result = await without.perform(attempt.id);
-    expect(result.outcome).toBe('retrying');
-    expect(result.error).toMatchObject({ code: 'UNKNOWN_TARGET' });
-    expect(result.attempt.methodArgs).toBe(attempt.methodArgs);
+    const without = createAsyncTask({ db: db.driver(), targets: { Other: { run() {} } }, retry: { backoff: () => 0 } });
+    await expect(without.perform(attempt.id)).rejects.toMatchObject({ code: 'UNKNOWN_TARGET' });
+    expect(await full.find(attempt.id)).toMatchObject({ status: 'pending', numAttempts: 0, lastError: null });
     expect((await full.perform(attempt.id)).outcome).toBe('succeeded');
     expect(calls).toHaveLength(1);
     await without.close();

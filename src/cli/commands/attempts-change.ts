@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { AsyncTask } from '../../core/async-task.js';
 import { AsyncTaskError } from '../../core/errors.js';
+import { ATTEMPT_TRANSITIONS } from '../../core/transitions.js';
 import type { AttemptStatus } from '../../core/types.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
@@ -15,19 +16,19 @@ const OPERATIONS: Record<
   { from: readonly AttemptStatus[]; description: string; verb: string; done: string }
 > = {
   retry: {
-    from: ['failed', 'expired'],
+    from: ATTEMPT_TRANSITIONS.retry.from,
     description: 'put failed or expired attempts back to pending, due now',
     verb: 'Retry',
     done: 'Retried',
   },
   expire: {
-    from: ['pending'],
+    from: ATTEMPT_TRANSITIONS.expire.from,
     description: 'mark pending attempts expired (they will not run)',
     verb: 'Expire',
     done: 'Expired',
   },
   fail: {
-    from: ['pending'],
+    from: ATTEMPT_TRANSITIONS.fail.from,
     description: 'mark pending attempts failed (they will not run)',
     verb: 'Fail',
     done: 'Failed',

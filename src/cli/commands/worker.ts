@@ -1,4 +1,5 @@
 import { Command, Option } from 'commander';
+import { errorText } from '../../core/error-text.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { nonNegativeInt, positiveInt, withExamples } from '../help.js';
@@ -88,7 +89,7 @@ export function workerCommand(): Command {
           );
           worker.on('attempt:failed', ({ attempt, error, willRetry }) =>
             context.out.note(
-              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${error instanceof Error ? error.message : String(error)}`,
+              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${firstLine(error)}`,
             ),
           );
           const signal = untilSignal(() => {
@@ -112,4 +113,18 @@ export function workerCommand(): Command {
     ['DATABASE_URL=postgres://db/app async-task worker --no-notify', 'behind PgBouncer in transaction mode'],
     ['async-task worker --drain', 'perform what is due now, then exit'],
   ]);
+}
+
+/** The first line of any thrown value, safely (a target may throw anything). */
+function firstLine(error: unknown): string {
+  const text = errorText(error);
+  return error instanceof Error ? errorText(safeMessage(error)) : (text.split('\n')[0] ?? text);
+}
+
+function safeMessage(error: Error): unknown {
+  try {
+    return error.message;
+  } catch {
+    return error;
+  }
 }

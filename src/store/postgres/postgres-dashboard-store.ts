@@ -14,7 +14,7 @@ import {
   type TargetMethodStats,
 } from '../dashboard-store.js';
 import type { PostgresNames } from './migrations.js';
-import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgres-store.js';
+import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt, toDate } from './postgres-store.js';
 
 /** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
@@ -212,7 +212,7 @@ export class PostgresDashboardStore implements DashboardStore {
        WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
     );
-    return rows[0]?.due_at ?? null;
+    return rows[0] ? toDate(rows[0].due_at) : null;
   }
 
   async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
@@ -224,7 +224,7 @@ export class PostgresDashboardStore implements DashboardStore {
     return rows.map((row: { lease_owner: string; n: string; lease_expires_at: Date }) => ({
       owner: row.lease_owner,
       running: Number(row.n),
-      leaseExpiresAt: row.lease_expires_at,
+      leaseExpiresAt: toDate(row.lease_expires_at),
     }));
   }
 

@@ -1,8 +1,10 @@
+import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { insertMany } from './insert-many.js';
+import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
@@ -54,21 +56,30 @@ export interface AttemptRow {
   method_args: string;
   encryptor: string;
   num_attempts: number;
-  scheduled_at: Date | string | null;
-  completed_at: Date | string | null;
-  created_at: Date | string;
-  updated_at: Date | string;
+  scheduled_at: Date | string | number | null;
+  completed_at: Date | string | number | null;
+  created_at: Date | string | number;
+  updated_at: Date | string | number;
   last_error: string | null;
   lease_owner: string | null;
-  lease_expires_at: Date | string | null;
+  lease_expires_at: Date | string | number | null;
   due?: boolean;
 }
 
-// Some clients (Drizzle) switch off timestamp parsing and hand back PostgreSQL's text form.
-function toDate(value: Date | string): Date;
-function toDate(value: Date | string | null): Date | null;
-function toDate(value: Date | string | null): Date | null {
+/** The latest and earliest times a Date holds: PostgreSQL's `infinity` and `-infinity` read as these. */
+const FAR_FUTURE = 8.64e15;
+
+// node-postgres reads `±infinity` as ±Infinity (a number); some clients (Drizzle) switch off timestamp
+// parsing and hand back PostgreSQL's text form. Never throws: an unreadable time becomes an invalid Date,
+// which the perform pipeline refuses (the attempt is marked failed) and everything else can still show.
+export function toDate(value: Date | string | number): Date;
+export function toDate(value: Date | string | number | null): Date | null;
+export function toDate(value: Date | string | number | null): Date | null {
   if (value === null || value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(Number.isNaN(value) ? Number.NaN : Math.sign(value) * FAR_FUTURE);
+  if (typeof value !== 'string') return new Date(Number.NaN);
+  if (value === 'infinity') return new Date(FAR_FUTURE);
+  if (value === '-infinity') return new Date(-FAR_FUTURE);
   // `2026-01-02 03:04:05.678+00` → ISO 8601, which Date parses everywhere.
   return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
 }
@@ -232,12 +243,12 @@ export class PostgresStore implements Store<PgQueryable> {
     return rows.map(toAttempt);
   }
 
-  async attemptListDueIds(limit: number): Promise<string[]> {
+  async attemptListDueIds(limit: number, methods: readonly RegisteredMethod[]): Promise<string[]> {
     const { rows } = await this.pool.query(
       `SELECT id FROM ${this.names.table}
-       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now() AND ${KNOWN_METHOD('$2', '$3')}
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT $1`,
-      [limit],
+      [limit, ...methodColumns(methods)],
     );
     return rows.map((row: { id: string }) => String(row.id));
   }

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { errorText } from '../../core/error-text.js';
+import { TransactionAbortedError } from '../../core/errors.js';
 import type { Attempt } from '../../core/types.js';
 import type {
   AttemptScope,
@@ -10,6 +12,7 @@ import type {
   WakeSubscription,
   WorkerStore,
 } from '../worker-store.js';
+import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import type { PostgresNames } from './migrations.js';
 import {
   type AttemptRow,
@@ -117,11 +120,12 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     }
   }
 
-  async attemptClaimDue({ limit, owner, leaseMs }: ClaimOptions): Promise<Attempt[]> {
+  async attemptClaimDue({ limit, owner, leaseMs, methods }: ClaimOptions): Promise<Attempt[]> {
+    if (methods.length === 0) return [];
     const { rows } = await this.store.pool.query(
       `WITH ${RELAXED_COMMIT}, due AS (
          SELECT id FROM ${this.table}
-         WHERE status = 'pending' AND ${CLAIM_KEY} <= now()
+         WHERE status = 'pending' AND ${CLAIM_KEY} <= now() AND ${KNOWN_METHOD('$4', '$5')}
          ORDER BY ${CLAIM_KEY}, id
          LIMIT $1
          FOR UPDATE SKIP LOCKED
@@ -130,7 +134,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
          lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
        FROM due, relaxed WHERE t.id = due.id
        RETURNING ${prefixed('t')}`,
-      [limit, owner, leaseMs],
+      [limit, owner, leaseMs, ...methodColumns(methods)],
     );
     return rows.map((row: AttemptRow) => toAttempt(row)).sort(byDue);
   }
@@ -174,6 +178,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   attemptScope(tx: PgQueryable): AttemptScope<PgQueryable> {
     let opened = false;
+    /** The last statement of the target's that failed: the transaction may be aborted (checked after). */
+    let failed: unknown;
     const open = () => {
       opened = true;
       return tx.query('SAVEPOINT async_task_attempt');
@@ -182,7 +188,16 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       // node-postgres runs a client's queries in order: the savepoint is in place before this query.
       // If it fails, the transaction is aborted and the target's query reports that.
       if (!opened) open().catch(() => {});
-      return tx.query(...args);
+      const result = tx.query(...args);
+      // Callback-style and submittable queries return no promise; a failed one still aborts, and the probe finds it.
+      if (!(result && typeof result.then === 'function')) {
+        failed ??= 'a statement whose result the library could not watch';
+        return result;
+      }
+      return result.then(undefined, (error: unknown) => {
+        failed = error;
+        throw error;
+      });
     };
     const scoped = new Proxy(tx, {
       get(target, property) {
@@ -191,6 +206,15 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
+    const probe = async (cause: unknown) => {
+      try {
+        await tx.query('SELECT 1');
+      } catch (error) {
+        throw new TransactionAbortedError(cause === undefined ? errorText(error) : errorText(cause), {
+          cause: cause ?? error,
+        });
+      }
+    };
     return {
       tx: scoped,
       begin: async () => {},
@@ -200,6 +224,12 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       rollback: async () => {
         if (opened) await tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
       },
+      // Statements all succeeded: nothing to check, no round trip. One failed: the target may have recovered
+      // with a savepoint of its own, so ask the transaction itself.
+      check: async () => {
+        if (failed !== undefined) await probe(failed);
+      },
+      probe: () => probe(undefined),
     };
   }
 

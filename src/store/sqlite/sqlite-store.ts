@@ -1,7 +1,9 @@
+import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
+import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
@@ -278,13 +280,13 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     return rows.map(toAttempt);
   }
 
-  async attemptListDueIds(limit: number): Promise<string[]> {
+  async attemptListDueIds(limit: number, methods: readonly RegisteredMethod[]): Promise<string[]> {
     const rows = this.statement(
       this.reader,
       `SELECT id FROM ${this.names.table}
-       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= ?
+       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= ? AND ${KNOWN_METHOD}
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT ?`,
-    ).all(Date.now(), limit) as { id: number }[];
+    ).all(Date.now(), methodKeys(methods), limit) as { id: number }[];
     return rows.map((row) => String(row.id));
   }
 

@@ -1,3 +1,4 @@
+import { TransactionAbortedError } from '../../core/errors.js';
 import type { Attempt } from '../../core/types.js';
 import type {
   AttemptScope,
@@ -9,6 +10,7 @@ import type {
   WakeSubscription,
   WorkerStore,
 } from '../worker-store.js';
+import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import type { SqliteNames } from './migrations.js';
 import {
   type AttemptRow,
@@ -71,7 +73,8 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
     return this.store.writeLock.run(() => this.store.write(() => fn(this.store.writer)));
   }
 
-  attemptClaimDue({ limit, owner, leaseMs }: ClaimOptions): Promise<Attempt[]> {
+  attemptClaimDue({ limit, owner, leaseMs, methods }: ClaimOptions): Promise<Attempt[]> {
+    if (methods.length === 0) return Promise.resolve([]);
     return this.autocommit((db) => {
       const now = Date.now();
       const rows = this.store
@@ -80,11 +83,11 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
           `UPDATE ${this.table} SET num_attempts = num_attempts + 1, lease_owner = ?, lease_expires_at = ?,
              updated_at = ?
            WHERE id IN (
-             SELECT id FROM ${this.table} WHERE status = 'pending' AND ${CLAIM_KEY} <= ?
+             SELECT id FROM ${this.table} WHERE status = 'pending' AND ${CLAIM_KEY} <= ? AND ${KNOWN_METHOD}
              ORDER BY ${CLAIM_KEY}, id LIMIT ?)
            RETURNING ${COLUMNS}`,
         )
-        .all(owner, now + leaseMs, now, now, limit) as AttemptRow[];
+        .all(owner, now + leaseMs, now, now, methodKeys(methods), limit) as AttemptRow[];
       return rows.map(toAttempt).sort(byDue);
     });
   }
@@ -139,6 +142,14 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
       open: async () => {},
       rollback: async () => {
         tx.exec('ROLLBACK TO SAVEPOINT async_task_attempt');
+      },
+      // SQLite undoes only the failed statement; only a few errors (or a COMMIT/ROLLBACK sent by the target)
+      // end the whole transaction, and then nothing of the group can commit.
+      check: async () => {
+        if (!tx.inTransaction) throw new TransactionAbortedError('the transaction ended inside the target');
+      },
+      probe: async () => {
+        if (!tx.inTransaction) throw new TransactionAbortedError('the transaction ended inside the target');
       },
     };
   }
