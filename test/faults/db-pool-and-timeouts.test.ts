@@ -18,8 +18,8 @@ for (const mode of ['transactional', 'leased'] as const) {
       // and targets that each want one more.
       const db = await faultDb({ mode, poolMax: 3 });
       dbs.push(db);
-      const holders = await db.enqueue(Array.from({ length: 10 }, (_, i) => ({ key: `hold-${i}`, holdMs: 200 })));
-      const healthy = await db.enqueue(Array.from({ length: 20 }, (_, i) => ({ key: `k-${i}` })));
+      const holders = await db.enqueue(Array.from({ length: 6 }, (_, i) => ({ key: `hold-${i}`, holdMs: 200 })));
+      const healthy = await db.enqueue(Array.from({ length: 12 }, (_, i) => ({ key: `k-${i}` })));
       const worker = await db.startWorker({ concurrency: 4, timeoutMs: 1500, maxAttemptsPerTransaction: 1 });
       await until('every attempt terminal', async () => (await db.count(`status = 'pending'`)) === 0, 45_000);
       const rows = await db.query<{ id: string; status: string; num_attempts: number }>(
