@@ -69,7 +69,8 @@ class AttemptWorker<Tx> implements Worker {
   private inRunners = 0;
   private slotsBusy = 0;
   private readonly aborts = new Set<AttemptAbort>();
-  private averageMs = 5;
+  /** Starts at a slot's whole share: until targets have shown they are fast, each runs on its own. */
+  private averageMs = SLICE_MS;
   private woken = false;
   private wakeLoop: (() => void) | null = null;
   private loopDone: Promise<void> = Promise.resolve();
@@ -334,10 +335,9 @@ class AttemptWorker<Tx> implements Worker {
         const attempt = this.queue.shift() as Attempt;
         this.startSlot(1, () => (this.leased as LeasedRunner<Tx>).run(attempt));
       } else {
-        // As many as a slot's share of time allows (fewer, larger transactions mean fewer commits), but
-        // spread over the free slots first: attempts that could run side by side never wait in one group.
-        const freeSlots = concurrency - this.slotsBusy;
-        const group = this.queue.splice(0, Math.min(this.perSlot(), Math.ceil(this.queue.length / freeSlots)));
+        // As many as a slot's share of time allows: fewer, larger transactions mean fewer commits. Slow
+        // targets get groups of one (run side by side); a group that turns out slow stops early (the runner).
+        const group = this.queue.splice(0, this.perSlot());
         // A group's rows get locked by its transaction: the heartbeat leaves them alone (no lock waits).
         for (const attempt of group) this.renewing.delete(attempt.id);
         this.startSlot(group.length, () => (this.transactional as TransactionalRunner<Tx>).run(group));

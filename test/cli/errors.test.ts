@@ -110,7 +110,7 @@ describe('async-task errors and help', () => {
     write(
       dir,
       'async-task.config.ts',
-      "export default { dialect: 'postgres', url: 'postgres://config@127.0.0.1:1/x', targets: {} };\n",
+      "export default { dialect: 'postgres', url: 'postgres://config@127.0.0.1:1/x', targets: { Ops: { run() {} } } };\n",
     );
     const fromConfig = await runCli(dir, ['stats']);
     expect(fromConfig.code).toBe(1);

@@ -154,18 +154,17 @@ describe('PostgreSQL enqueue function (migration 3)', () => {
     expect(calls[0]?.args).toEqual({ orderId: 9 });
   });
 
-  it('an unknown target or method is accepted by SQL, then fails at perform with UNKNOWN_TARGET / UNKNOWN_METHOD', async () => {
+  it('an unknown target or method is accepted by SQL, then refused by perform (UNKNOWN_TARGET / UNKNOWN_METHOD) and left pending', async () => {
     const { asyncTask, pool, sqlEnqueue } = await setup({ retry: { maxAttempts: 2, backoff: () => 0 } });
     const unknownTarget = await sqlEnqueue(pool, 'Nobody', 'fulfill', '{}');
-    const first = await asyncTask.perform(unknownTarget.id);
-    expect(first.outcome).toBe('retrying');
-    expect(first.error).toMatchObject({ code: 'UNKNOWN_TARGET' });
-    expect(first.attempt.lastError).toContain('Unknown target "Nobody"');
-    const second = await asyncTask.perform(unknownTarget.id);
-    expect(second.outcome).toBe('failed');
-    expect(second.attempt).toMatchObject({ status: 'failed', numAttempts: 2 });
+    await expect(asyncTask.perform(unknownTarget.id)).rejects.toMatchObject({ code: 'UNKNOWN_TARGET' });
     const unknownMethod = await sqlEnqueue(pool, 'Orders', 'constructor', '{}');
-    expect((await asyncTask.perform(unknownMethod.id)).error).toMatchObject({ code: 'UNKNOWN_METHOD' });
+    await expect(asyncTask.perform(unknownMethod.id)).rejects.toMatchObject({ code: 'UNKNOWN_METHOD' });
+    for (const id of [unknownTarget.id, unknownMethod.id]) {
+      expect(await asyncTask.find(id)).toMatchObject({ status: 'pending', numAttempts: 0, lastError: null });
+    }
+    // drain() leaves them for a process that knows them, and does not loop on them.
+    expect(await asyncTask.drain()).toMatchObject({ performed: 0 });
   });
 
   it('rejects what enqueue() rejects: empty target or method, SQL NULL args, an empty token', async () => {
