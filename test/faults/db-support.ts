@@ -197,15 +197,19 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
         async killBlocked(): Promise<number> {
           let pid = 0;
           try {
-            await until(`a ${phase} statement blocked at the gate`, async () => {
-              const rows = await query<{ pid: number }>(
-                `SELECT pid FROM pg_stat_activity
+            await until(
+              `a ${phase} statement blocked at the gate`,
+              async () => {
+                const rows = await query<{ pid: number }>(
+                  `SELECT pid FROM pg_stat_activity
                  WHERE application_name = $1 AND wait_event_type = 'Lock' AND wait_event = 'advisory'`,
-                [application],
-              );
-              pid = rows[0]?.pid ?? 0;
-              return pid !== 0;
-            });
+                  [application],
+                );
+                pid = rows[0]?.pid ?? 0;
+                return pid !== 0;
+              },
+              20_000,
+            );
             await admin.query('SELECT pg_terminate_backend($1)', [pid]);
             return pid;
           } finally {
