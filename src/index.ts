@@ -1,3 +1,4 @@
+export type { AcceptPlaintext } from './core/args-crypto.js';
 export {
   type AsyncTask,
   type AsyncTaskOptions,
@@ -9,6 +10,7 @@ export { decodeArgs, encodeArgs } from './core/codec.js';
 export {
   type AesGcmEncryptorOptions,
   aesGcmEncryptor,
+  type EncryptionContext,
   type Encryptor,
   nullEncryptor,
   type SyncEncryptor,
@@ -53,6 +55,14 @@ export {
   type PerformOutcome,
   type PerformResult,
 } from './core/types.js';
+export type { LastTick, RecurringView, ScheduleStatus } from './recurring/status.js';
+export { recurringTickOf } from './recurring/token.js';
+export type {
+  AnyRecurringSchedule,
+  RecurringSchedule,
+  RecurringSchedules,
+  RecurringTick,
+} from './recurring/types.js';
 export type { Store } from './store/store.js';
 export { LeaseLostError, WorkerStoppedError } from './worker/errors.js';
 export type { WorkerEventName, WorkerEvents, WorkerListener } from './worker/events.js';

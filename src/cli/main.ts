@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { CommanderError } from 'commander';
 import { EXIT, exitCodeOf, oneLine } from './errors.js';
+import { terminalText } from './output.js';
 import { buildProgram } from './program.js';
 
 function packageVersion(): string {
@@ -17,7 +18,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     // commander has already printed its own one-line message (and the help hint).
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    process.stderr.write(`async-task: ${oneLine(error)}\n`);
+    process.stderr.write(`async-task: ${terminalText(oneLine(error))}\n`);
     if (verbose && error instanceof Error) {
       process.stderr.write(`${error.stack}\n`);
       if (error.cause instanceof Error) process.stderr.write(`Caused by: ${error.cause.stack}\n`);

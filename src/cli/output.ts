@@ -23,18 +23,42 @@ export interface TableOptions {
   readonly flexColumn?: number;
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters it neutralises.
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the colour codes picocolors writes.
+const SGR = /(\u001b\[[0-9;]*m)/;
+
+/**
+ * Stored text made safe for a terminal: control characters (ESC, CR, C1 codes such as CSI, bidi overrides)
+ * become visible `\u001b`-style escapes, so a `last_error`, target or token cannot move the cursor, retitle the
+ * window, plant a hyperlink or hide text. Newlines and tabs stay.
+ */
+export function terminalText(text: string): string {
+  return text.replace(CONTROL, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Escapes everything but colour codes (when colour is on): a second guard behind `terminalText` at the sources. */
+function guard(text: string, keepColors: boolean): string {
+  if (!keepColors) return terminalText(text);
+  return text
+    .split(SGR)
+    .map((part, index) => (index % 2 === 1 ? part : terminalText(part)))
+    .join('');
+}
+
 /** Colour only when stdout is a terminal, NO_COLOR is unset and `--no-color` was not given. */
 export function createOutput(options: { color: boolean }): Output {
   const isTty = Boolean(process.stdout.isTTY);
-  const colors = pc.createColors(options.color && isTty && !process.env.NO_COLOR);
+  const colorOn = Boolean(options.color && isTty && !process.env.NO_COLOR);
+  const colors = pc.createColors(colorOn);
   const width = isTty ? Math.max(60, process.stdout.columns ?? 120) : 120;
   return {
     colors,
     isTty,
     width,
-    line: (text = '') => process.stdout.write(`${text}\n`),
+    line: (text = '') => process.stdout.write(`${guard(text, colorOn)}\n`),
     json: (value) => process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
-    note: (text) => process.stderr.write(`${text}\n`),
+    note: (text) => process.stderr.write(`${guard(text, colorOn)}\n`),
     table(head, rows, tableOptions = {}) {
       const widths = fitColumns(head, rows, width, tableOptions.flexColumn ?? head.length - 1);
       const table = new Table({
@@ -43,7 +67,7 @@ export function createOutput(options: { color: boolean }): Output {
         style: { head: [], border: [], compact: true },
         truncate: '…',
       });
-      for (const row of rows) table.push([...row]);
+      for (const row of rows) table.push(row.map((cell) => guard(cell, colorOn)));
       process.stdout.write(`${table.toString()}\n`);
     },
   };
@@ -95,7 +119,7 @@ export function formatTime(date: Date | null): string {
 export function createCliLogger(options: { verbose: boolean; info: boolean }): Logger {
   const write = (level: string, message: string, fields?: Record<string, unknown>) =>
     process.stderr.write(
-      `${level} ${message}${fields && Object.keys(fields).length ? ` ${JSON.stringify(fields)}` : ''}\n`,
+      `${level} ${guard(message, true)}${fields && Object.keys(fields).length ? ` ${terminalText(JSON.stringify(fields))}` : ''}\n`,
     );
   return {
     debug: (message, fields) => options.verbose && write('debug', message, fields),

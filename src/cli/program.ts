@@ -4,6 +4,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { demoCommand } from './commands/demo.js';
 import { initCommand } from './commands/init.js';
 import { migrateCommand } from './commands/migrate.js';
+import { recurringCommand } from './commands/recurring.js';
 import { statsCommand } from './commands/stats.js';
 import { workerCommand } from './commands/worker.js';
 import { EXIT } from './errors.js';
@@ -30,6 +31,7 @@ export function buildProgram(version: string): Command {
     .addCommand(workerCommand())
     .addCommand(attemptsCommand())
     .addCommand(statsCommand())
+    .addCommand(recurringCommand())
     .addCommand(dashboardCommand())
     .addCommand(demoCommand());
   program.addHelpText(

@@ -1,8 +1,11 @@
+import { compileSchedules } from '../recurring/schedule.js';
+import { type RecurringView, recurringView } from '../recurring/status.js';
+import type { RecurringSchedules } from '../recurring/types.js';
 import type { NewAttempt, Store } from '../store/store.js';
 import { createWorker, type Worker } from '../worker/worker.js';
 import type { WorkerOptions } from '../worker/worker-options.js';
-import { ArgsSealer } from './args-crypto.js';
-import { type Encryptor, nullEncryptor } from './encryptors.js';
+import { type AcceptPlaintext, ArgsSealer } from './args-crypto.js';
+import { type EncryptionContext, type Encryptor, nullEncryptor } from './encryptors.js';
 import {
   AttemptNotFoundError,
   InvalidArgumentsError,
@@ -35,12 +38,25 @@ export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx
   encryptor?: Encryptor;
   /** Earlier encryptors, kept so rows they wrote still decrypt. Default: none. */
   decryptors?: readonly Encryptor[];
+  /**
+   * With an `encryptor`, which rows stored in plaintext (encryptor `null`: written before encryption was turned
+   * on, or by the SQL enqueue function) are still performed: `true` for all, or a list of `'Target'` and
+   * `'Target.method'`. Any other plaintext row fails with a `DecryptionError`, so a table writer cannot have a
+   * method called with arguments of their choosing. Without an encryptor every row is plaintext and accepted.
+   * Default: none.
+   */
+  acceptPlaintext?: AcceptPlaintext;
   /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
   retry?: RetryOptions;
   /** Called after a failed run has been recorded (the gem's `handle_perform_error`). Errors it throws are logged. */
   onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
   /** Default: silent. */
   logger?: Logger;
+  /**
+   * Name → cron schedule of a target method; every running worker enqueues each tick once
+   * (see docs/recurring.md). Default: none.
+   */
+  recurring?: NoInfer<RecurringSchedules<Targets>>;
 }
 
 export interface EnqueueManyOptions {
@@ -111,15 +127,28 @@ export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
   worker(options?: WorkerOptions): Worker;
   /** Closes the library's own connections (never the application's pool or database). */
   close(): Promise<void>;
+  /** The recurring schedules: their next and last ticks. */
+  readonly recurring: RecurringView;
   /** Internal, for the worker and tools of this package. */
   readonly internals: PerformDeps<Tx, AppTx>;
 }
 
 const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
+const MAX_ID = 2n ** 63n - 1n;
+/** What both databases store faithfully (PostgreSQL's timestamptz reaches further back, SQLite sorts ISO text). */
+const MIN_SCHEDULED_AT = Date.UTC(1, 0, 1) - 1;
+const MAX_SCHEDULED_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** An id both databases can hold (a positive 64-bit integer), as text; `null` for anything else. */
+export function attemptIdOrNull(id: unknown): string | null {
+  if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') return null;
+  const text = String(id);
+  return ID_PATTERN.test(text) && BigInt(text) <= MAX_ID ? text : null;
+}
 
 function normalizeId(id: string | number | bigint): string {
-  const text = String(id);
-  if (!ID_PATTERN.test(text)) throw new AttemptNotFoundError(text);
+  const text = attemptIdOrNull(id);
+  if (text === null) throw new AttemptNotFoundError(String(id).slice(0, 100));
   return text;
 }
 
@@ -131,8 +160,17 @@ function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: stri
   if (idempotenceToken !== undefined && (typeof idempotenceToken !== 'string' || idempotenceToken.length === 0)) {
     throw new InvalidArgumentsError('idempotenceToken must be a non-empty string');
   }
+  if (idempotenceToken?.includes('\u0000')) {
+    throw new InvalidArgumentsError('idempotenceToken must not contain a NUL character');
+  }
   if (scheduledAt !== undefined && !(scheduledAt instanceof Date && !Number.isNaN(scheduledAt.getTime()))) {
     throw new InvalidArgumentsError('scheduledAt must be a valid Date');
+  }
+  if (
+    scheduledAt !== undefined &&
+    !(scheduledAt.getTime() > MIN_SCHEDULED_AT && scheduledAt.getTime() <= MAX_SCHEDULED_AT)
+  ) {
+    throw new InvalidArgumentsError('scheduledAt must be between the years 1 and 9999');
   }
   return { token: idempotenceToken ?? null, scheduledAt: scheduledAt ?? null };
 }
@@ -159,7 +197,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   if (options.onPerformError !== undefined && typeof options.onPerformError !== 'function') {
     throw new InvalidOptionsError('onPerformError must be a function');
   }
-  const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? []);
+  const sealer = new ArgsSealer(options.encryptor ?? nullEncryptor, options.decryptors ?? [], options.acceptPlaintext);
   const deps: PerformDeps<Tx, AppTx> = Object.freeze({
     store,
     targets,
@@ -167,6 +205,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     retryPolicy: retryPolicyResolver(options.retry),
     onPerformError: options.onPerformError,
     logger: options.logger ?? silentLogger,
+    schedules: compileSchedules(targets, options.recurring),
   });
 
   const prepare = (target: string, method: string, enqueueOptions: EnqueueOptions | undefined) => {
@@ -196,8 +235,8 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
    * With a synchronous driver (better-sqlite3) the row is written before this returns its promise: called
    * inside `db.transaction(() => …)`, awaited or not, the attempt joins that transaction and rolls back with it.
    */
-  const sealSyncForJoin = (args: unknown): string => {
-    const sealed = sealer.sealNow(args);
+  const sealSyncForJoin = (args: unknown, binding: EncryptionContext): string => {
+    const sealed = sealer.sealNow(args, binding);
     if (typeof sealed !== 'string') {
       throw new SyncTransactionError(
         `the encryptor ${JSON.stringify(sealer.encryptorName)} is asynchronous: on SQLite, enqueue() writes the attempt synchronously so that it joins a synchronous transaction (use enqueueSync there), which needs a synchronous encryptor (aesGcmEncryptor is one)`,
@@ -207,11 +246,12 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
   };
   const insertNow = (tx: AppTx, row: Omit<NewAttempt, 'methodArgs'>, args: unknown): Attempt | null => {
     if (!store.attemptInsertSync) return null;
-    return store.attemptInsertSync(tx, { ...row, methodArgs: sealSyncForJoin(args) }).attempt;
+    return store.attemptInsertSync(tx, { ...row, methodArgs: sealSyncForJoin(args, row) }).attempt;
   };
 
   return Object.freeze({
     internals: deps,
+    recurring: recurringView(deps),
     migrate: () => store.migrate(),
 
     async enqueue(tx, target, method, args, enqueueOptions) {
@@ -219,7 +259,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       const row = { target, methodName: method, encryptor: sealer.encryptorName, idempotenceToken: token, scheduledAt };
       const written = insertNow(tx, row, args);
       if (written) return written;
-      const methodArgs = await sealer.seal(args);
+      const methodArgs = await sealer.seal(args, row);
       const { attempt } = await store.attemptInsert(tx, {
         target,
         methodName: method,
@@ -245,10 +285,13 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
           ...(token === undefined ? {} : { idempotenceToken: token }),
           ...(manyOptions.scheduledAt === undefined ? {} : { scheduledAt: manyOptions.scheduledAt }),
         });
+        const binding = { target, methodName: method, idempotenceToken: checked.token };
         rows.push({
           target,
           methodName: method,
-          methodArgs: syncStore ? sealSyncForJoin(argsList[index]) : await sealer.seal(argsList[index]),
+          methodArgs: syncStore
+            ? sealSyncForJoin(argsList[index], binding)
+            : await sealer.seal(argsList[index], binding),
           encryptor: sealer.encryptorName,
           idempotenceToken: checked.token,
           scheduledAt: checked.scheduledAt,
@@ -270,7 +313,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       return store.attemptInsertSync(tx, {
         target,
         methodName: method,
-        methodArgs: sealer.sealSync(args),
+        methodArgs: sealer.sealSync(args, { target, methodName: method, idempotenceToken: token }),
         encryptor: sealer.encryptorName,
         idempotenceToken: token,
         scheduledAt,
@@ -283,8 +326,8 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     retry: async (id) => transition(id, 'retry', (tx, key) => store.attemptRequeue(tx, key)),
 
     async find(id) {
-      const text = String(id);
-      return ID_PATTERN.test(text) ? store.attemptFind(text) : null;
+      const text = attemptIdOrNull(id);
+      return text === null ? null : store.attemptFind(text);
     },
 
     async list(listOptions = {}) {
@@ -295,7 +338,13 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       if (listOptions.status !== undefined && !ATTEMPT_STATUSES.includes(listOptions.status)) {
         throw new InvalidOptionsError(`list: status must be one of ${ATTEMPT_STATUSES.join(', ')}`);
       }
-      if (listOptions.cursor !== undefined && !ID_PATTERN.test(listOptions.cursor)) {
+      for (const field of ['target', 'method', 'idempotenceToken'] as const) {
+        const value = listOptions[field];
+        if (value !== undefined && (typeof value !== 'string' || value.includes('\u0000'))) {
+          throw new InvalidOptionsError(`list: ${field} must be a string without NUL characters`);
+        }
+      }
+      if (listOptions.cursor !== undefined && attemptIdOrNull(listOptions.cursor) === null) {
         throw new InvalidOptionsError('list: cursor is not one this library returned');
       }
       const attempts = await store.attemptList({ ...listOptions, limit });

@@ -2,6 +2,8 @@ import { InvalidArgumentsError } from './errors.js';
 
 // Dates are the one non-JSON type we carry, tagged so they come back as Dates.
 const DATE_TAG = '$date';
+/** Deeper arguments are refused at enqueue (and could not be decoded without exhausting the stack). */
+export const MAX_ARGS_DEPTH = 256;
 
 function isPlainObject(value: object): boolean {
   const proto = Object.getPrototypeOf(value);
@@ -16,7 +18,7 @@ function describe(value: unknown): string {
 }
 
 /** Rejects anything that would not come back equal after encode/decode; returns the JSON-ready copy. */
-function toJsonValue(value: unknown, path: string, seen: Set<object>): unknown {
+function toJsonValue(value: unknown, path: string, seen: Set<object>, depth = 0): unknown {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -36,6 +38,9 @@ function toJsonValue(value: unknown, path: string, seen: Set<object>): unknown {
   if (value === null) return null;
   const obj = value as object;
   if (seen.has(obj)) throw new InvalidArgumentsError('a cycle cannot be stored', path);
+  if (depth >= MAX_ARGS_DEPTH) {
+    throw new InvalidArgumentsError(`arguments nested deeper than ${MAX_ARGS_DEPTH} levels cannot be stored`, path);
+  }
   if (obj instanceof Date) {
     if (Number.isNaN(obj.getTime())) throw new InvalidArgumentsError('an invalid Date cannot be stored', path);
     return { [DATE_TAG]: obj.toISOString() };
@@ -46,7 +51,7 @@ function toJsonValue(value: unknown, path: string, seen: Set<object>): unknown {
       const out: unknown[] = [];
       for (let i = 0; i < obj.length; i++) {
         if (!(i in obj)) throw new InvalidArgumentsError('a sparse array cannot be stored faithfully', `${path}[${i}]`);
-        out.push(toJsonValue(obj[i], `${path}[${i}]`, seen));
+        out.push(toJsonValue(obj[i], `${path}[${i}]`, seen, depth + 1));
       }
       return out;
     }
@@ -65,7 +70,13 @@ function toJsonValue(value: unknown, path: string, seen: Set<object>): unknown {
       const child = (obj as Record<string, unknown>)[key];
       // An undefined property reads back the same when omitted, as in JSON.
       if (child === undefined) continue;
-      out[key] = toJsonValue(child, `${path}.${key}`, seen);
+      // defineProperty, not assignment: an own `__proto__` key (JSON.parse makes them) is data and stays data.
+      Object.defineProperty(out, key, {
+        value: toJsonValue(child, `${path}.${key}`, seen, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
     }
     return out;
   } finally {
@@ -78,9 +89,15 @@ export function encodeArgs(args: unknown): string {
   return JSON.stringify(toJsonValue(args, '$', new Set()));
 }
 
-/** The inverse of {@link encodeArgs}. */
+/**
+ * The inverse of {@link encodeArgs}. Also the gate for rows written by other means (the SQL enqueue function):
+ * numbers beyond a double's range, which would arrive as `Infinity`, are refused like at enqueue.
+ */
 export function decodeArgs(text: string): unknown {
   return JSON.parse(text, (_key, value: unknown) => {
+    if (typeof value === 'number' && !Number.isFinite(value)) {
+      throw new InvalidArgumentsError('a number beyond the range of a double cannot be read faithfully');
+    }
     if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
       const keys = Object.keys(value);
       if (keys.length === 1 && keys[0] === DATE_TAG)

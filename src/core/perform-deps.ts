@@ -1,3 +1,4 @@
+import type { CompiledSchedule } from '../recurring/schedule.js';
 import type { Store } from '../store/store.js';
 import type { ArgsSealer } from './args-crypto.js';
 import type { TargetRegistry } from './registry.js';
@@ -13,4 +14,6 @@ export interface PerformDeps<Tx, AppTx = any> {
   readonly retryPolicy: (target: string, method: string) => ResolvedRetryPolicy;
   readonly onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
   readonly logger: Logger;
+  /** The recurring schedules a worker enqueues the ticks of (src/recurring/). Default: none. */
+  readonly schedules?: readonly CompiledSchedule[];
 }

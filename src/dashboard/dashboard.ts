@@ -2,7 +2,7 @@ import { AsyncTaskError } from '../core/errors.js';
 import { type DashboardStore, dashboardQueriesOf } from '../store/dashboard-store.js';
 import { handleAction } from './actions.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
-import { accessFor } from './auth.js';
+import { accessFor, identityOf } from './auth.js';
 import type { PageContext } from './context.js';
 import { CSRF_COOKIE, CSRF_FIELD, CsrfTokens, csrfCookie, readCookie } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
@@ -11,6 +11,7 @@ import { type DashboardOptions, resolveOptions } from './options.js';
 import { attemptDetailPage } from './views/attempt-detail.js';
 import { attemptsPage } from './views/attempts.js';
 import { overviewPage } from './views/overview.js';
+import { recurringPage } from './views/recurring.js';
 import { targetsPage } from './views/targets.js';
 
 /** A fetch-style handler: mount it in any server that speaks `Request` and `Response`. */
@@ -49,13 +50,32 @@ function dashboardStoreOf(options: DashboardOptions): DashboardStore {
   return queries;
 }
 
-async function readForm(request: Request): Promise<URLSearchParams | null> {
+/** The body's text, read chunk by chunk and given up (the stream cancelled) past `limit` bytes: `null`. */
+async function readLimited(request: Request, limit: number): Promise<string | null> {
+  if (!request.body) return '';
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      return null;
+    }
+    chunks.push(value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+async function readForm(request: Request): Promise<URLSearchParams | 'too-large' | null> {
   const type = request.headers.get('content-type') ?? '';
   if (!type.toLowerCase().startsWith('application/x-www-form-urlencoded')) return null;
   const length = Number(request.headers.get('content-length') ?? '0');
-  if (length > MAX_FORM_BYTES) return null;
-  const text = await request.text();
-  return text.length > MAX_FORM_BYTES ? null : new URLSearchParams(text);
+  if (length > MAX_FORM_BYTES) return 'too-large';
+  const text = await readLimited(request, MAX_FORM_BYTES);
+  return text === null ? 'too-large' : new URLSearchParams(text);
 }
 
 /**
@@ -89,8 +109,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     }
     if (access === 'none') return plain(403, 'Forbidden');
 
+    const identity = await identityOf(request, resolved, access);
     const cookieToken = readCookie(request, CSRF_COOKIE);
-    const csrfToken = csrf.isValid(cookieToken) ? cookieToken : csrf.issue();
+    const csrfToken = csrf.isValid(cookieToken, identity) ? cookieToken : csrf.issue(identity);
     const headers: Record<string, string> =
       csrfToken === cookieToken ? {} : { 'set-cookie': csrfCookie(csrfToken, basePath, url.protocol === 'https:') };
     const context: PageContext = { options: resolved, store, url, access, csrfToken, href };
@@ -100,8 +121,9 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       if (access !== 'full') return plain(403, 'Read-only: actions are disabled');
       if (request.headers.get('sec-fetch-site') === 'cross-site') return plain(403, 'Cross-site request refused');
       const form = await readForm(request);
+      if (form === 'too-large') return plain(413, 'The form is too large');
       if (!form) return plain(415, 'Expected a form (application/x-www-form-urlencoded)');
-      if (!csrf.verify(cookieToken, form.get(CSRF_FIELD))) {
+      if (!csrf.verify(cookieToken, form.get(CSRF_FIELD), identity)) {
         return plain(403, 'Invalid or missing CSRF token: reload the page and try again', headers);
       }
       const result = await handleAction(context, form);
@@ -113,6 +135,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
     if (path === '/') return page(await overviewPage(context));
     if (path === '/attempts') return page(await attemptsPage(context));
     if (path === '/targets') return page(await targetsPage(context));
+    if (path === '/recurring') return page(await recurringPage(context));
     const detail = DETAIL.exec(path);
     if (detail) {
       const attempt = await resolved.asyncTask.find(detail[1]!);

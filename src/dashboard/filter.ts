@@ -28,12 +28,28 @@ export function parseDateTime(text: string): Date | null {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
+const CURSOR = /^(\d{1,20})_([1-9]\d{0,18})$/;
+const MAX_BIGINT = 2n ** 63n - 1n;
+
+/** A cursor the stores made: a sort key and an id, both 64-bit integers. */
+function isCursor(text: string): boolean {
+  const match = CURSOR.exec(text);
+  return match !== null && BigInt(match[1]!) <= MAX_BIGINT && BigInt(match[2]!) <= MAX_BIGINT;
+}
+
 /** Reads the filter fields from a query string or a submitted form. */
 export function parseListQuery(params: URLSearchParams): ListQuery {
   const problems: string[] = [];
   const form = Object.fromEntries(
     FILTER_PARAMS.map((name) => [name, (params.get(name) ?? '').slice(0, MAX_TEXT)]),
   ) as Record<FilterParam, string>;
+  // NUL cannot be stored in (so never matches) a text column; PostgreSQL refuses it outright.
+  for (const name of FILTER_PARAMS) {
+    if (form[name].includes('\u0000')) {
+      problems.push(`Ignored ${name}: it contains a NUL character.`);
+      form[name] = '';
+    }
+  }
   const text = (name: FilterParam) => (form[name].trim() === '' ? undefined : form[name].trim());
 
   let status: AttemptStatus | undefined;
@@ -61,8 +77,10 @@ export function parseListQuery(params: URLSearchParams): ListQuery {
   };
   // Due order reads soonest first by default; creation order newest first.
   const order = text('order') === 'asc' || (text('order') === undefined && timeField === 'due') ? 'asc' : 'desc';
-  const cursor = params.get('after') ?? undefined;
-  return { filter, order, cursor: cursor && cursor.length <= 64 ? cursor : undefined, problems, form };
+  const after = params.get('after') ?? undefined;
+  const cursor = after !== undefined && isCursor(after) ? after : undefined;
+  if (after !== undefined && cursor === undefined) problems.push('Ignored a page link this dashboard did not make.');
+  return { filter, order, cursor, problems, form };
 }
 
 /** The query string that reproduces a filter (without the cursor). */

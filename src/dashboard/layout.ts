@@ -2,12 +2,13 @@ import type { PageContext } from './context.js';
 import { CSRF_FIELD } from './csrf.js';
 import { html, type SafeHtml } from './html.js';
 
-export type Section = 'overview' | 'attempts' | 'targets' | 'none';
+export type Section = 'overview' | 'attempts' | 'targets' | 'recurring' | 'none';
 
 const NAV: readonly { section: Section; label: string; path: string }[] = [
   { section: 'overview', label: 'Overview', path: '/' },
   { section: 'attempts', label: 'Attempts', path: '/attempts' },
   { section: 'targets', label: 'Targets', path: '/targets' },
+  { section: 'recurring', label: 'Schedules', path: '/recurring' },
 ];
 
 export function layout(context: PageContext, section: Section, title: string, body: SafeHtml): SafeHtml {

@@ -31,11 +31,39 @@ async function readBody(request: http.IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-function toRequest(request: NodeRequest, body: Buffer | undefined): Request {
-  const host = request.headers.host ?? 'localhost';
-  const protocol = (request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+/**
+ * The request target as the framework in front saw it, or `null` when it cannot be mapped to the same path.
+ * Only origin-form (`/path?query`) is taken, and only when URL parsing leaves it exactly as it was: `//host/…`,
+ * absolute-form (`http://host/…`), dot segments and backslashes would otherwise reach a different path than
+ * the one a guard or a proxy rule in front of the dashboard matched.
+ */
+function requestUrl(request: NodeRequest, protocol: string): URL | null {
   // Express strips its mount path from `url`; `originalUrl` keeps it.
-  const url = new URL(request.originalUrl ?? request.url ?? '/', `${protocol}://${host}`);
+  const target = request.originalUrl ?? request.url ?? '/';
+  if (!target.startsWith('/') || target.startsWith('//')) return null;
+  let url: URL;
+  try {
+    // A fixed origin: the Host header plays no part in routing.
+    url = new URL(`${protocol}://dashboard.invalid${target}`);
+  } catch {
+    return null;
+  }
+  // `/path?` reads as `/path`: the same resource to every router.
+  return `${url.pathname}${url.search}` === target.replace(/\?$/, '') ? url : null;
+}
+
+function toRequest(request: NodeRequest, body: Buffer | undefined): Request | null {
+  const protocol = (request.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
+  const parsed = requestUrl(request, protocol);
+  if (!parsed) return null;
+  const host = request.headers.host ?? 'localhost';
+  let url: URL;
+  try {
+    url = new URL(`${parsed.pathname}${parsed.search}`, `${protocol}://${host}`);
+  } catch {
+    return null;
+  }
+  if (url.pathname !== parsed.pathname) return null;
   const headers = new Headers();
   for (const [name, value] of Object.entries(request.headers)) {
     // The body is handed over whole (and may have been re-encoded), so its framing headers do not apply.
@@ -55,9 +83,16 @@ export function toNodeListener(
   return (req, res) => {
     void (async () => {
       try {
+        if (!requestUrl(req, 'http')) {
+          res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8' });
+          res.end('Bad request: the request target must be a plain path');
+          return;
+        }
         const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
         const body = hasBody ? ((req.readableEnded ? parsedBody(req) : undefined) ?? (await readBody(req))) : undefined;
-        const response = await handler(toRequest(req, body));
+        const request = toRequest(req, body);
+        if (!request) throw new Error('unmappable request target');
+        const response = await handler(request);
         const headers: Record<string, string | string[]> = {};
         response.headers.forEach((value, name) => {
           if (name !== 'set-cookie') headers[name] = value;

@@ -22,6 +22,13 @@ export interface DashboardOptions {
    * `false` (or `'none'`) gets 403. Runs after basic auth. Default: everyone who passed basic auth may act.
    */
   authorize?: (request: Request) => boolean | Access | Promise<boolean | Access>;
+  /**
+   * Who is asking (a user id, or your session's id): CSRF tokens are bound to it, so a token issued to one
+   * person is refused on another's request. Use it with `authorize` whenever several people share the
+   * dashboard. Tokens are always bound to the access level and the basic-auth user as well.
+   * Default: none (access level and basic-auth user only).
+   */
+  identify?: (request: Request) => string | null | undefined | Promise<string | null | undefined>;
   /** Built-in HTTP basic auth, checked before `authorize`. Default: none. */
   basicAuth?: BasicAuthOptions;
   /** Show everything, act on nothing: no action buttons, and actions answer 403. Default: `false`. */
@@ -47,6 +54,7 @@ export interface ResolvedOptions {
   readonly asyncTask: AsyncTask<any, any>;
   readonly basePath: string;
   readonly authorize: DashboardOptions['authorize'];
+  readonly identify: DashboardOptions['identify'];
   readonly basicAuth: BasicAuthOptions | undefined;
   readonly readOnly: boolean;
   readonly showArgs: boolean;
@@ -82,6 +90,9 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   if (options.authorize !== undefined && typeof options.authorize !== 'function') {
     throw new InvalidOptionsError('createDashboard: authorize must be a function');
   }
+  if (options.identify !== undefined && typeof options.identify !== 'function') {
+    throw new InvalidOptionsError('createDashboard: identify must be a function');
+  }
   const { basicAuth } = options;
   if (
     basicAuth !== undefined &&
@@ -100,6 +111,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     asyncTask,
     basePath,
     authorize: options.authorize,
+    identify: options.identify,
     basicAuth,
     readOnly: options.readOnly === true,
     showArgs: options.showArgs === true,

@@ -56,6 +56,11 @@ export interface Store<Tx, AppTx = Tx> {
   attemptInsertMany?(tx: AppTx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
   attemptFind(id: string): Promise<Attempt | null>;
   attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
+  /**
+   * The attempt of `target` and `method` whose idempotence token starts with `prefix` and sorts last
+   * (byte order), whatever its status; `null` if none. For recurring schedules' last tick.
+   */
+  attemptFindLastByTokenPrefix?(target: string, method: string, prefix: string): Promise<Attempt | null>;
   /** Ids of due pending attempts naming one of `methods`, oldest due first. */
   attemptListDueIds(limit: number, methods: readonly RegisteredMethod[]): Promise<string[]>;
   /** The attempt and whether it is due (no `scheduled_at`, or not in the future), without locking it. */

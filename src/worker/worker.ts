@@ -5,6 +5,7 @@ import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform-deps.js';
 import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
 import type { Attempt } from '../core/types.js';
+import { type RecurringScheduler, startRecurringScheduler } from '../recurring/scheduler.js';
 import type { WakeSubscription, WorkerStore } from '../store/worker-store.js';
 import type { AttemptAbort } from './abort.js';
 import { WorkerStoppedError } from './errors.js';
@@ -85,6 +86,7 @@ class AttemptWorker<Tx> implements Worker {
   /** The (target, method) pairs this worker can call: it claims attempts naming one of these only. */
   private methods: readonly RegisteredMethod[] = [];
   private transactional: TransactionalRunner<Tx> | null = null;
+  private recurring: RecurringScheduler<Tx> | null = null;
 
   constructor(
     private readonly deps: PerformDeps<Tx>,
@@ -131,6 +133,10 @@ class AttemptWorker<Tx> implements Worker {
     }
     this.currentState = 'running';
     this.loopDone = this.claimLoop();
+    this.recurring = startRecurringScheduler(this.deps, {
+      logger: this.logger,
+      onError: (error, during) => this.events.emit('error', { error, during }),
+    });
     this.logger.info('worker started', { workerId: this.id, mode: this.options.mode });
     this.events.emit('start', { workerId: this.id });
   }
@@ -147,6 +153,7 @@ class AttemptWorker<Tx> implements Worker {
     }
     while (this.currentState === 'starting') await sleep(5);
     this.currentState = 'stopping';
+    await this.recurring?.stop();
     this.kick();
     await this.loopDone;
     clearInterval(this.retentionTimer);

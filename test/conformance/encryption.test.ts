@@ -14,7 +14,7 @@ forEachDialect('encryption at rest', (env) => {
       asyncTask.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 42, note: 'card 4242' }),
     );
     expect(attempt.encryptor).toBe('aes-256-gcm');
-    expect(attempt.methodArgs).toMatch(/^v1\.k1\./);
+    expect(attempt.methodArgs).toMatch(/^v2\.k1\./);
     expect(attempt.methodArgs).not.toContain('4242');
     await asyncTask.perform(attempt.id);
     expect(calls[0]?.args).toEqual({ orderId: 42, note: 'card 4242' });
@@ -26,16 +26,19 @@ forEachDialect('encryption at rest', (env) => {
     await db.inTransaction((tx) => before.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 1 }));
     const after = await make({ encryptor: aesGcmEncryptor({ keys: { k1, k2 }, currentKeyId: 'k2' }) });
     const fresh = await db.inTransaction((tx) => after.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 2 }));
-    expect(fresh.methodArgs).toMatch(/^v1\.k2\./);
+    expect(fresh.methodArgs).toMatch(/^v2\.k2\./);
     expect(await after.drain()).toMatchObject({ succeeded: 2 });
     expect(calls.map((c) => c.args)).toEqual([{ orderId: 1 }, { orderId: 2 }]);
   });
 
-  it('rows written without encryption still run after encryption is turned on', async () => {
+  it('rows written without encryption still run after encryption is turned on, with acceptPlaintext', async () => {
     const { db, make, calls } = await env();
     const plain = await make();
     const attempt = await db.inTransaction((tx) => plain.enqueue(tx, 'OrderClient', 'fulfill', { orderId: 5 }));
-    const encrypted = await make({ encryptor: aesGcmEncryptor({ keys: { k1 }, currentKeyId: 'k1' }) });
+    const encrypted = await make({
+      encryptor: aesGcmEncryptor({ keys: { k1 }, currentKeyId: 'k1' }),
+      acceptPlaintext: ['OrderClient.fulfill'],
+    });
     expect((await encrypted.perform(attempt.id)).outcome).toBe('succeeded');
     expect(calls[0]?.args).toEqual({ orderId: 5 });
   });
@@ -48,7 +51,7 @@ forEachDialect('encryption at rest', (env) => {
     const original = attempt.methodArgs;
     const raw = Buffer.from(original.split('.')[2]!, 'base64');
     raw[raw.length - 1]! ^= 0xff;
-    const tampered = `v1.k1.${raw.toString('base64')}`;
+    const tampered = `v2.k1.${raw.toString('base64')}`;
     await db.tamperArgs(attempt.id, tampered);
 
     const result = await asyncTask.perform(attempt.id);

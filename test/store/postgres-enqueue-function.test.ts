@@ -145,13 +145,23 @@ describe('PostgreSQL enqueue function (migration 3)', () => {
     expect(orderIds.sort()).toEqual([1, 2]);
   });
 
-  it('rows it writes are performed when the application encrypts its own arguments', async () => {
+  it('rows it writes are performed when the application encrypts its own arguments and lists the target', async () => {
     const encryptor = aesGcmEncryptor({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
-    const { asyncTask, pool, calls, sqlEnqueue } = await setup({ encryptor });
+    const { asyncTask, pool, calls, sqlEnqueue } = await setup({ encryptor, acceptPlaintext: ['Orders.fulfill'] });
     const row = await sqlEnqueue(pool, 'Orders', 'fulfill', '{"orderId":9}');
     expect(row.method_args).toBe('{"orderId": 9}');
     expect((await asyncTask.perform(row.id)).outcome).toBe('succeeded');
     expect(calls[0]?.args).toEqual({ orderId: 9 });
+  });
+
+  it('with an encryptor and no acceptPlaintext, its rows are refused with a DecryptionError', async () => {
+    const encryptor = aesGcmEncryptor({ keys: { k1: randomBytes(32) }, currentKeyId: 'k1' });
+    const { asyncTask, pool, calls, sqlEnqueue } = await setup({ encryptor, retry: { maxAttempts: 1 } });
+    const row = await sqlEnqueue(pool, 'Orders', 'fulfill', '{"orderId":9}');
+    const result = await asyncTask.perform(row.id);
+    expect(result.outcome).toBe('failed');
+    expect(result.error).toMatchObject({ code: 'DECRYPTION_FAILED' });
+    expect(calls).toEqual([]);
   });
 
   it('an unknown target or method is accepted by SQL, then refused by perform (UNKNOWN_TARGET / UNKNOWN_METHOD) and left pending', async () => {
@@ -167,10 +177,12 @@ describe('PostgreSQL enqueue function (migration 3)', () => {
     expect(await asyncTask.drain()).toMatchObject({ performed: 0 });
   });
 
-  it('rejects what enqueue() rejects: empty target or method, SQL NULL args, an empty token', async () => {
+  it('rejects what enqueue() rejects: empty or blank target or method, SQL NULL args, an empty token', async () => {
     const { pool, sqlEnqueue, count } = await setup();
-    await expect(sqlEnqueue(pool, '', 'fulfill', '{}')).rejects.toThrow('target must be a non-empty text');
-    await expect(sqlEnqueue(pool, 'Orders', null, '{}')).rejects.toThrow('method must be a non-empty text');
+    await expect(sqlEnqueue(pool, '', 'fulfill', '{}')).rejects.toThrow('target must be a non-blank text');
+    await expect(sqlEnqueue(pool, ' \t', 'fulfill', '{}')).rejects.toThrow('target must be a non-blank text');
+    await expect(sqlEnqueue(pool, 'Orders', null, '{}')).rejects.toThrow('method must be a non-blank text');
+    await expect(sqlEnqueue(pool, 'Orders', '\n', '{}')).rejects.toThrow('method must be a non-blank text');
     await expect(sqlEnqueue(pool, 'Orders', 'fulfill', null)).rejects.toThrow('args must not be SQL NULL');
     await expect(sqlEnqueue(pool, 'Orders', 'fulfill', '{}', '')).rejects.toThrow('idempotence_token must be NULL');
     expect(await count('SELECT count(*) AS n FROM async_task_attempts')).toBe(0);

@@ -29,9 +29,9 @@ export interface WorkerProcess {
   readonly exited: Promise<number | string>;
 }
 
-/** Starts test/worker/fixtures/worker-process.ts under tsx and waits for it to say `ready`. */
-export async function startWorkerProcess(env: Record<string, string>): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', WORKER_SCRIPT], {
+/** Starts test/worker/fixtures/worker-process.ts (or `script`) under tsx and waits for it to say `ready`. */
+export async function startWorkerProcess(env: Record<string, string>, script = WORKER_SCRIPT): Promise<WorkerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { Attempt } from '../../core/types.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { positiveInt, withExamples } from '../help.js';
-import { type Colors, colorStatus, formatAge } from '../output.js';
+import { type Colors, colorStatus, formatAge, terminalText } from '../output.js';
 import { addFilterOptions, type FilterOptions, toListOptions } from './attempt-filters.js';
 
 interface ListFlags extends FilterOptions {
@@ -21,11 +21,11 @@ export function attemptRow(colors: Colors, attempt: Attempt, now: number): strin
   return [
     attempt.id,
     colorStatus(colors, attempt.status),
-    `${attempt.target}.${attempt.methodName}`,
+    terminalText(`${attempt.target}.${attempt.methodName}`),
     String(attempt.numAttempts),
     dueText,
     `${formatAge(now - attempt.createdAt.getTime())} ago`,
-    colors.dim(firstLine(attempt.lastError)),
+    colors.dim(terminalText(firstLine(attempt.lastError))),
   ];
 }
 

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { AttemptNotFoundError } from '../../core/errors.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { withExamples } from '../help.js';
-import { colorStatus, formatTime } from '../output.js';
+import { colorStatus, formatTime, terminalText } from '../output.js';
 
 export function attemptsShowCommand(): Command {
   const command = new Command('show')
@@ -31,26 +31,28 @@ export function attemptsShowCommand(): Command {
         const fields: [string, string][] = [
           ['id', attempt.id],
           ['status', colorStatus(colors, attempt.status)],
-          ['call', `${attempt.target}.${attempt.methodName}`],
+          ['call', terminalText(`${attempt.target}.${attempt.methodName}`)],
           ['runs', String(attempt.numAttempts)],
-          ['idempotence token', attempt.idempotenceToken ?? ''],
-          ['encryptor', attempt.encryptor],
+          ['idempotence token', terminalText(attempt.idempotenceToken ?? '')],
+          ['encryptor', terminalText(attempt.encryptor)],
           ['scheduled at', formatTime(attempt.scheduledAt)],
           ['created at', formatTime(attempt.createdAt)],
           ['updated at', formatTime(attempt.updatedAt)],
           ['completed at', formatTime(attempt.completedAt)],
         ];
         if (attempt.leaseOwner)
-          fields.push(['lease', `${attempt.leaseOwner} until ${formatTime(attempt.leaseExpiresAt)}`]);
+          fields.push(['lease', `${terminalText(attempt.leaseOwner)} until ${formatTime(attempt.leaseExpiresAt)}`]);
         const width = Math.max(...fields.map(([name]) => name.length));
         for (const [name, value] of fields) context.out.line(`${colors.dim(name.padEnd(width))}  ${value}`);
         if (options.args) {
           context.out.line(colors.bold('\narguments'));
-          context.out.line(args.error ? colors.red(args.error) : JSON.stringify(args.value, null, 2));
+          context.out.line(
+            args.error ? colors.red(terminalText(args.error)) : terminalText(JSON.stringify(args.value, null, 2)),
+          );
         }
         if (attempt.lastError) {
           context.out.line(colors.bold('\nlast error'));
-          context.out.line(attempt.lastError);
+          context.out.line(terminalText(attempt.lastError));
         }
       });
     });

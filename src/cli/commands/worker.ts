@@ -3,6 +3,7 @@ import { errorText } from '../../core/error-text.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { nonNegativeInt, positiveInt, withExamples } from '../help.js';
+import { terminalText } from '../output.js';
 
 interface WorkerFlags {
   concurrency?: number;
@@ -83,13 +84,16 @@ export function workerCommand(): Command {
           const worker = asyncTask.worker(workerOptions);
           const { colors } = context.out;
           worker.on('attempt:succeeded', ({ attempt, durationMs }) =>
-            context.logger.debug(`${colors.green('succeeded')} ${attempt.id} ${attempt.target}.${attempt.methodName}`, {
-              durationMs,
-            }),
+            context.logger.debug(
+              `${colors.green('succeeded')} ${attempt.id} ${terminalText(`${attempt.target}.${attempt.methodName}`)}`,
+              {
+                durationMs,
+              },
+            ),
           );
           worker.on('attempt:failed', ({ attempt, error, willRetry }) =>
             context.out.note(
-              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${attempt.target}.${attempt.methodName} (run ${attempt.numAttempts}): ${firstLine(error)}`,
+              `${willRetry ? colors.yellow('will retry') : colors.red('failed')} ${attempt.id} ${terminalText(`${attempt.target}.${attempt.methodName}`)} (run ${attempt.numAttempts}): ${terminalText(firstLine(error))}`,
             ),
           );
           const signal = untilSignal(() => {

@@ -2,6 +2,7 @@ import type { Encryptor } from '../../core/encryptors.js';
 import type { TargetRegistry } from '../../core/registry.js';
 import type { RetryOptions } from '../../core/retry-policy.js';
 import type { Attempt, Logger } from '../../core/types.js';
+import type { RecurringSchedules } from '../../recurring/types.js';
 import type { Store } from '../../store/store.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 
@@ -47,6 +48,8 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   encryptor?: Encryptor;
   /** Default: none. */
   decryptors?: readonly Encryptor[];
+  /** With an `encryptor`: plaintext rows still performed (`true`, or `'Target'` / `'Target.method'` entries). Default: none. */
+  acceptPlaintext?: boolean | readonly string[];
   /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
   retry?: RetryOptions;
   /** Default: none. */
@@ -55,6 +58,8 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
   logger?: Logger;
   /** Default: the worker's own defaults (docs/worker.md). */
   worker?: WorkerConfig;
+  /** Name → cron schedule of a target method, enqueued by `async-task worker` (docs/recurring.md). Default: none. */
+  recurring?: NoInfer<RecurringSchedules<Targets>>;
 }
 
 /** Types the config file's default export; returns it unchanged. */

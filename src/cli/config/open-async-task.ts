@@ -48,10 +48,16 @@ async function importPeer(name: string, fromFile: string): Promise<any> {
   }
 }
 
+/** Connection-string parameters whose value is a secret (`?password=`, `sslpassword`, `sslkey`, …). */
+const SECRET_PARAM = /pass|secret|token|key|pwd/i;
+
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (SECRET_PARAM.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return url;
@@ -100,9 +106,11 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
     targets: config.targets,
     encryptor: config.encryptor,
     decryptors: config.decryptors,
+    acceptPlaintext: config.acceptPlaintext,
     retry: config.retry,
     onPerformError: config.onPerformError,
     logger: config.logger ?? options.logger,
+    recurring: config.recurring,
   });
   return {
     asyncTask,

@@ -1,4 +1,4 @@
-import { derivedName, quoteIdentifier } from '../identifiers.js';
+import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
 import { dedentStatement, splitStatements } from '../split-statements.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 
@@ -14,7 +14,7 @@ export interface PostgresScriptOptions {
 /** The validated, quoted names the migrations and the store use for one schema and table. */
 export function postgresNames(rawSchema: string, rawTable: string): PostgresNames & { migrationsTable: string } {
   const schema = quoteIdentifier(rawSchema, 'schema');
-  const table = `${schema}.${quoteIdentifier(rawTable, 'table')}`;
+  const table = `${schema}.${quotePostgresTable(rawTable)}`;
   return {
     table,
     schema,

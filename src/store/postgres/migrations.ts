@@ -145,4 +145,55 @@ export const postgresMigrations: readonly PostgresMigration[] = [
         WHERE completed_at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'enqueue function: refuse blank names and numbers beyond a double',
+    // The same function as migration 3, checking its input as enqueue() does: a target or method of only
+    // whitespace is refused, and so is a number that JavaScript would read back as Infinity.
+    sql: ({ table, schema, index }) => `
+      CREATE OR REPLACE FUNCTION ${schema}.${index('enqueue')}(
+        target text,
+        method text,
+        args jsonb,
+        idempotence_token text DEFAULT NULL,
+        scheduled_at timestamptz DEFAULT NULL
+      ) RETURNS ${table}
+      LANGUAGE plpgsql
+      AS $enqueue$
+      #variable_conflict use_column
+      DECLARE
+        attempt ${table};
+      BEGIN
+        IF $1 IS NULL OR btrim($1, E' \\t\\r\\n') = '' THEN
+          RAISE EXCEPTION 'async-task: target must be a non-blank text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $2 IS NULL OR btrim($2, E' \\t\\r\\n') = '' THEN
+          RAISE EXCEPTION 'async-task: method must be a non-blank text' USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        IF $3 IS NULL THEN
+          RAISE EXCEPTION 'async-task: args must not be SQL NULL (pass ''null''::jsonb)'
+            USING ERRCODE = 'null_value_not_allowed';
+        END IF;
+        IF jsonb_path_exists($3, 'strict $.** ? (@.type() == "number" && (@ > 1.7976931348623157e308 || @ < -1.7976931348623157e308))') THEN
+          RAISE EXCEPTION 'async-task: args hold a number beyond the range of a double'
+            USING ERRCODE = 'numeric_value_out_of_range';
+        END IF;
+        IF $4 = '' THEN
+          RAISE EXCEPTION 'async-task: idempotence_token must be NULL or a non-empty text'
+            USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        INSERT INTO ${table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+          VALUES ($1, $2, $3::text, 'null', $4, $5)
+          ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
+          RETURNING * INTO attempt;
+        IF FOUND THEN
+          RETURN attempt;
+        END IF;
+        SELECT * INTO attempt FROM ${table}
+          WHERE target = $1 AND method_name = $2 AND idempotence_token = $4;
+        RETURN attempt;
+      END
+      $enqueue$;
+    `,
+  },
 ];

@@ -1,7 +1,7 @@
 import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
-import { derivedName, quoteIdentifier } from '../identifiers.js';
+import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
 import type { AttemptWithDue, FailureRecord, InsertResult, NewAttempt, Store, TransactionOptions } from '../store.js';
 import { insertMany } from './insert-many.js';
 import { KNOWN_METHOD, methodColumns } from './known-methods.js';
@@ -140,7 +140,7 @@ export class PostgresStore implements Store<PgQueryable> {
     const rawSchema = options.schema ?? 'public';
     const rawTable = options.table ?? 'async_task_attempts';
     const schema = quoteIdentifier(rawSchema, 'schema');
-    const table = `${schema}.${quoteIdentifier(rawTable, 'table')}`;
+    const table = `${schema}.${quotePostgresTable(rawTable)}`;
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
@@ -203,6 +203,18 @@ export class PostgresStore implements Store<PgQueryable> {
       [attempt.target, attempt.methodName, attempt.idempotenceToken],
     );
     return { attempt: toAttempt(existing.rows[0]), created: false };
+  }
+
+  async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
+    // The unique (target, method_name, idempotence_token) index narrows to this method; "C" orders by bytes.
+    const { rows } = await this.pool.query(
+      `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = $1 AND method_name = $2 AND idempotence_token IS NOT NULL
+         AND left(idempotence_token, length($3)) = $3
+       ORDER BY idempotence_token COLLATE "C" DESC LIMIT 1`,
+      [target, method, prefix],
+    );
+    return rows[0] ? toAttempt(rows[0]) : null;
   }
 
   async attemptInsertMany(tx: PgQueryable, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {

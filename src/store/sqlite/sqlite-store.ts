@@ -258,6 +258,22 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     return this.one(this.reader, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
   }
 
+  async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
+    // Text compares by bytes here, so the prefix is a range: the unique (target, method_name,
+    // idempotence_token) index finds the last row without reading the others.
+    const end = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    return this.one(
+      this.reader,
+      `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = ? AND method_name = ? AND idempotence_token >= ? AND idempotence_token < ?
+       ORDER BY idempotence_token DESC LIMIT 1`,
+      target,
+      method,
+      prefix,
+      end,
+    );
+  }
+
   async attemptFindWithDue(id: string): Promise<AttemptWithDue | null> {
     const attempt = await this.attemptFind(id);
     return attempt ? { attempt, due: isDue(attempt) } : null;

@@ -1,5 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { silentLogger } from '../../../src/core/types.js';
 import { type AsyncTaskOptions, createAsyncTask, type PerformContext, type Worker } from '../../../src/index.js';
+import { RecurringScheduler } from '../../../src/recurring/scheduler.js';
 import type { Store } from '../../../src/store/store.js';
 
 /** What one ORM's test file provides to the shared suite; `Tx` is the ORM's own transaction type. */
@@ -184,6 +186,36 @@ export function adapterSuite<Tx>(
       await sleep(500);
       expect(late.writeRejected).toBe(true);
       expect(await harness.countEffects('order-8')).toBe(0);
+    });
+
+    it('recurring: two schedulers enqueue one tick through the ORM driver; the last tick is read back', async () => {
+      const recurring = {
+        nightly: { cron: '0 3 * * *', target: 'Orders', method: 'fulfill', args: { orderId: 30 } },
+      } as const;
+      const { asyncTask, seen } = await setup({ recurring } as never);
+      const other = await setup({ recurring } as never);
+      let clock = new Date('2026-05-01T12:00:00Z');
+      const schedulers = [asyncTask, other.asyncTask].map(
+        (instance) =>
+          new RecurringScheduler(instance.internals, instance.internals.schedules ?? [], {
+            logger: silentLogger,
+            onError: (error) => {
+              throw error;
+            },
+            now: () => clock,
+          }),
+      );
+      for (const scheduler of schedulers) await scheduler.poll();
+      clock = new Date('2026-05-02T03:00:01Z');
+      await Promise.all(schedulers.map((scheduler) => scheduler.poll()));
+      const { attempts } = await asyncTask.list();
+      expect(attempts.map((attempt) => attempt.idempotenceToken)).toEqual([
+        'recurring:nightly:2026-05-02T03:00:00.000Z',
+      ]);
+      expect(await asyncTask.drain()).toMatchObject({ performed: 1, succeeded: 1 });
+      expect(seen).toEqual([{ args: { orderId: 30 }, ormHandle: true }]);
+      const [status] = await asyncTask.recurring.list();
+      expect(status?.lastTick).toMatchObject({ at: new Date('2026-05-02T03:00:00Z'), status: 'succeeded' });
     });
 
     it('a transactional worker performs attempts enqueued through the ORM; ctx.tx writes commit', async () => {
