@@ -37,3 +37,15 @@ export function errorText(error: unknown): string {
   const cut = text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT)}… (${text.length} characters)` : text;
   return cut.replace(NUL, '\\0').replace(LONE_SURROGATE, '\uFFFD');
 }
+
+/**
+ * `value instanceof type`, false where the check itself throws (a Proxy whose `getPrototypeOf` trap throws):
+ * a thrown value is anyone's, and classifying it must never throw.
+ */
+export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}

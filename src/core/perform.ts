@@ -1,3 +1,4 @@
+import { isInstance } from './error-text.js';
 import { AttemptNotFoundError, AttemptTimeoutError, InvalidStateError } from './errors.js';
 import type { PerformDeps } from './perform-deps.js';
 import { checkRunnable, failureVerdict, invokeTarget, reportFailure } from './pipeline.js';
@@ -68,10 +69,10 @@ export async function performAttempt<Tx, AppTx>(
         await invokeTarget(deps, locked.attempt, tx, signal);
         return { outcome: 'succeeded' as const, attempt: await store.attemptMarkSucceeded(tx, id) };
       },
-      { abandonOnError: (error) => error instanceof AttemptTimeoutError || signal.aborted },
+      { abandonOnError: (error) => signal.aborted || isInstance(error, AttemptTimeoutError) },
     );
   } catch (error) {
-    if (error instanceof InvalidStateError || error instanceof AttemptNotFoundError) throw error;
+    if (isInstance(error, InvalidStateError) || isInstance(error, AttemptNotFoundError)) throw error;
     return await recordFailure(deps, counted, error);
   } finally {
     dispose();

@@ -1,6 +1,6 @@
 import type { FailureRecord } from '../store/store.js';
 import { abortable } from './abortable.js';
-import { errorText } from './error-text.js';
+import { errorText, isInstance } from './error-text.js';
 import {
   AsyncTaskError,
   DecryptionError,
@@ -59,12 +59,8 @@ export async function invokeTarget<Tx>(
 
 /** Errors that no retry can cure: the attempt is marked `failed` at once. */
 export function isPermanent(error: unknown): boolean {
-  return (
-    error instanceof DecryptionError ||
-    error instanceof UnreadableAttemptError ||
-    error instanceof RunsExhaustedError ||
-    error instanceof UnknownTargetError ||
-    error instanceof UnknownMethodError
+  return [DecryptionError, UnreadableAttemptError, RunsExhaustedError, UnknownTargetError, UnknownMethodError].some(
+    (type) => isInstance(error, type),
   );
 }
 
@@ -109,7 +105,7 @@ export async function reportFailure<Tx>(
       method: attempt.methodName,
       numAttempts: attempt.numAttempts,
       willRetry: updated.status === 'pending',
-      code: safely(() => (error instanceof AsyncTaskError ? error.code : undefined)),
+      code: isInstance(error, AsyncTaskError) ? safely(() => error.code) : undefined,
       error: errorText(error),
     }),
   );

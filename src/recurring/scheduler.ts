@@ -101,14 +101,19 @@ export class RecurringScheduler<Tx> {
 
   private async enqueue(schedule: CompiledSchedule, at: Date): Promise<void> {
     const { store, sealer } = this.deps;
-    const methodArgs = await sealer.seal(schedule.args);
+    const idempotenceToken = tickToken(schedule.name, at);
+    const methodArgs = await sealer.seal(schedule.args, {
+      target: schedule.target,
+      methodName: schedule.method,
+      idempotenceToken,
+    });
     const { created } = await store.transaction((tx) =>
       store.attemptInsert(tx, {
         target: schedule.target,
         methodName: schedule.method,
         methodArgs,
         encryptor: sealer.encryptorName,
-        idempotenceToken: tickToken(schedule.name, at),
+        idempotenceToken,
         // Due at its tick: the target also sees its tick as ctx.attempt.scheduledAt on the first run.
         scheduledAt: at,
       }),

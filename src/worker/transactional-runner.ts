@@ -1,4 +1,4 @@
-import { errorText } from '../core/error-text.js';
+import { errorText, isInstance } from '../core/error-text.js';
 import { checkRunnable, failureVerdict, invokeTarget } from '../core/pipeline.js';
 import type { Attempt } from '../core/types.js';
 import { AttemptAbort } from './abort.js';
@@ -81,7 +81,7 @@ export class TransactionalRunner<Tx> {
           const succeeded = started.filter((run) => !run.outcome?.failure).map((run) => claimRef(run.attempt));
           await store.attemptMarkSucceededClaims(tx, owner, succeeded);
         },
-        { abandonOnError: (error) => error instanceof AbandonGroup },
+        { abandonOnError: (error) => isInstance(error, AbandonGroup) },
       );
     } catch (error) {
       await this.afterRollback(group, started, error);
@@ -150,12 +150,13 @@ export class TransactionalRunner<Tx> {
    */
   private async afterRollback(group: readonly Attempt[], started: readonly Started[], error: unknown): Promise<void> {
     const { context } = this;
-    if (!(error instanceof AbandonGroup)) {
+    if (!isInstance(error, AbandonGroup)) {
       context.events.emit('error', { error, during: 'performing a batch of attempts' });
     }
-    const culprit =
-      error instanceof AbandonGroup ? error.attempt.id : started.find((run) => run.outcome === undefined)?.attempt.id;
-    const cause = error instanceof AbandonGroup ? error.cause : error;
+    const culprit = isInstance(error, AbandonGroup)
+      ? error.attempt.id
+      : started.find((run) => run.outcome === undefined)?.attempt.id;
+    const cause = isInstance(error, AbandonGroup) ? error.cause : error;
     for (const run of started) {
       const guilty = run.attempt.id === culprit;
       const reason = guilty
@@ -203,6 +204,6 @@ export class TransactionalRunner<Tx> {
 }
 
 function describeLoss(error: unknown): string {
-  if (error instanceof AbandonGroup) return `attempt ${error.attempt.id} was cut off and its transaction abandoned`;
+  if (isInstance(error, AbandonGroup)) return `attempt ${error.attempt.id} was cut off and its transaction abandoned`;
   return errorText(error).split('\n')[0] ?? 'the transaction failed';
 }

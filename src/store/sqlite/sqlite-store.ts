@@ -52,7 +52,15 @@ export interface AttemptRow {
   lease_expires_at: number | null;
 }
 
-const toDate = (ms: number | null): Date | null => (ms === null ? null : new Date(ms));
+/** The latest and earliest times a Date holds: ±Infinity (a REAL ±9e999 written by hand) read as these. */
+const FAR_FUTURE = 8.64e15;
+
+/** Never throws: a value that is no time becomes an invalid Date, which the perform pipeline refuses. */
+function toDate(ms: number | null): Date | null {
+  if (ms === null) return null;
+  if (ms === Number.POSITIVE_INFINITY || ms === Number.NEGATIVE_INFINITY) return new Date(Math.sign(ms) * FAR_FUTURE);
+  return new Date(typeof ms === 'number' ? ms : Number.NaN);
+}
 
 export function toAttempt(row: AttemptRow): Attempt {
   return {
@@ -66,8 +74,8 @@ export function toAttempt(row: AttemptRow): Attempt {
     numAttempts: row.num_attempts,
     scheduledAt: toDate(row.scheduled_at),
     completedAt: toDate(row.completed_at),
-    createdAt: new Date(row.created_at),
-    updatedAt: new Date(row.updated_at),
+    createdAt: toDate(row.created_at) as Date,
+    updatedAt: toDate(row.updated_at) as Date,
     lastError: row.last_error,
     leaseOwner: row.lease_owner,
     leaseExpiresAt: toDate(row.lease_expires_at),
@@ -434,6 +442,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 }
 
+/** An unreadable due time counts as due, so that performing it records why it cannot run. */
 function isDue(attempt: Attempt): boolean {
-  return attempt.scheduledAt === null || attempt.scheduledAt.getTime() <= Date.now();
+  return attempt.scheduledAt === null || !(attempt.scheduledAt.getTime() > Date.now());
 }
