@@ -438,7 +438,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       return counts;
     },
 
-    worker: (workerOptions) => createWorker(deps, workerOptions),
+    worker: (workerOptions) => createWorker({ ...deps, checkReady: ensureReady }, workerOptions),
     relay: (relayOptions) => createRelay(deps, relayOptions),
     close: () => store.close(),
   } satisfies AsyncTask<Targets, Tx, AppTx>);

@@ -16,4 +16,6 @@ export interface PerformDeps<Tx, AppTx = any> {
   readonly logger: Logger;
   /** The recurring schedules a worker enqueues the ticks of (src/recurring/). Default: none. */
   readonly schedules?: readonly CompiledSchedule[];
+  /** Resolves once the database is reachable and migrated; rejects with a typed error that says what to do. */
+  readonly checkReady?: () => Promise<void>;
 }

@@ -112,6 +112,8 @@ class AttemptWorker<Tx> implements Worker {
     if (this.currentState !== 'new') throw new InvalidStateError(`worker is ${this.currentState}; start it only once`);
     const store = this.deps.store.workerStore?.();
     if (!store) throw new InvalidOptionsError(`the ${this.deps.store.dialect} driver has no worker support`);
+    // Fail fast, with the fix in the message (unreachable, or not migrated), instead of logging errors forever.
+    await this.deps.checkReady?.();
     this.currentState = 'starting';
     this.store = store;
     this.methods = registeredMethods(this.deps.targets);

@@ -140,7 +140,11 @@ describe('async-task errors and help', () => {
   });
 
   test('a PostgreSQL DATABASE_URL never replaces a SQLite config: the CLI warns and keeps the file', async () => {
-    write(dir, 'async-task.config.ts', "export default { dialect: 'sqlite', url: 'app.db', targets: {} };\n");
+    write(
+      dir,
+      'async-task.config.ts',
+      "export default { dialect: 'sqlite', url: 'app.db', targets: { Ops: { run() {} } } };\n",
+    );
     const env = { DATABASE_URL: 'postgres://app:secret@127.0.0.1:5432/app' };
     const migrated = await runCli(dir, ['migrate'], { env });
     expect(migrated.code, migrated.stderr).toBe(0);

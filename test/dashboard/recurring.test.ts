@@ -55,7 +55,7 @@ forEachDialect('dashboard schedules view', (env) => {
     await scheduler.poll();
     await named.drain();
     page = await client.get('/recurring');
-    expect(page.text).toContain('<time datetime="2026-05-01T01:00:00.000Z">');
+    expect(page.text).toContain('<time datetime="2026-05-01T01:00:00.000Z"');
     const attempt = (await named.list({ target: 'OrderClient' })).attempts[0]!;
     expect(page.text).toContain(
       `href="/attempts/${attempt.id}"><span class="status status-succeeded">succeeded</span>`,

@@ -89,7 +89,7 @@ describe('security: the CLI', { timeout: 120_000 }, () => {
       `import Database from 'better-sqlite3';
 import { defineConfig } from 'async-task-ts/config';
 import { sqlite } from 'async-task-ts/sqlite';
-export default defineConfig({ dialect: 'sqlite', db: () => sqlite(new Database('app.db')), targets: { Mailer: { async send() {} } } });
+export default defineConfig({ dialect: 'postgres', db: () => sqlite(new Database('app.db')) as never, targets: { Mailer: { async send() {} } } });
 `,
     );
     const url = 'postgres://app:secret1@db.internal:5432/app?password=hunter2&sslpassword=swordfish&application_name=x';

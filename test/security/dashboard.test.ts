@@ -287,7 +287,10 @@ forEachDialect('security: dashboard', (env) => {
     await client.get('/admin/tasks/attempts');
     for (const back of ['https://evil.example/', '//evil.example/', '/\\evil.example/', ' /x', 'javascript:alert(1)']) {
       const page = await client.post('/admin/tasks/actions', { op: 'retry:selected', back });
-      const links = [...page.text.matchAll(/href="([^"]*)"/g)].map((match) => match[1]!);
+      // Every link but the inline favicon (a data: URL of the layout's own).
+      const links = [...page.text.matchAll(/href="([^"]*)"/g)]
+        .map((match) => match[1]!)
+        .filter((link) => !link.startsWith('data:image/svg+xml,'));
       expect(links.length).toBeGreaterThan(0);
       for (const link of links) expect(link, back).toMatch(/^\/admin\/tasks(?:\/|$)/);
       expect(page.headers.get('location')).toBeNull();

@@ -29,6 +29,21 @@ export interface PgPoolClientLike extends PgQueryable {
   release(destroy?: boolean | Error): void;
 }
 
+/** Attached to a client that is being discarded: whatever it still reports is already handled. */
+export const ignoreError = (): void => {};
+
+/**
+ * node-postgres can report a connection's death on a client nobody listens to (one that `pool.query` has just
+ * released with an error, while its socket closes), and an unheard 'error' event ends the process. Each new
+ * client of the pool gets a listener, so such a client's death is only what it already was: its next query
+ * fails. The pool's own 'error' event (for idle clients) is unchanged.
+ */
+function hearDeadConnections(pool: PgPoolLike | PgTransactorLike): void {
+  const events = pool as Partial<{ on(event: 'connect', listener: (client: Partial<ErrorEvents>) => void): unknown }>;
+  if (!('connect' in pool) || typeof events.on !== 'function') return;
+  events.on('connect', (client) => client.on?.('error', ignoreError));
+}
+
 /** node-postgres clients are event emitters; the library listens for a dead connection's 'error'. */
 interface ErrorEvents {
   on(event: 'error', listener: (error: Error) => void): unknown;
@@ -155,6 +170,7 @@ export class PostgresStore implements Store<PgQueryable> {
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
     this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
+    hearDeadConnections(pool);
     this.dashboard = new PostgresDashboardStore(pool, this.names);
   }
 
@@ -325,6 +341,8 @@ export class PostgresStore implements Store<PgQueryable> {
       }
     } finally {
       events.off?.('error', onError);
+      // A dead connection can still report (the socket closing): heard by nobody, that would crash the process.
+      if (broken) events.on?.('error', ignoreError);
       // A client whose rollback failed, or that a timed-out target may still use, is dropped, not reused.
       client.release(broken);
     }

@@ -18,6 +18,7 @@ import {
   type AttemptRow,
   COLUMNS,
   failureAssignments,
+  ignoreError,
   type PgPoolLike,
   type PgQueryable,
   type PgTransactorLike,
@@ -302,6 +303,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       }
     } finally {
       client.off('error', onError);
+      if (broken) client.on('error', ignoreError);
       // A session lock that could not be released goes with its connection.
       client.release(broken);
     }
@@ -328,6 +330,9 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       await client.query(`LISTEN ${this.channel}`);
     } catch (error) {
       this.localListeners.delete(onWake);
+      client?.removeAllListeners('notification');
+      client?.removeAllListeners('error');
+      client?.on('error', ignoreError);
       client?.release(true);
       throw error;
     }
@@ -344,6 +349,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
         });
         listening.removeAllListeners('notification');
         listening.removeAllListeners('error');
+        // A dead connection can still report (the socket closing): heard by nobody, that would crash the process.
+        if (broken) listening.on('error', ignoreError);
         listening.release(broken);
       },
     };
