@@ -2,7 +2,7 @@ import { InvalidOptionsError } from '../core/errors.js';
 import type { AttemptStatus, Logger } from '../core/types.js';
 
 /**
- * How an attempt is run (DESIGN.md, "Two ways to run an attempt").
+ * How an attempt is run (README, "What perform does"; docs/worker.md, "Modes and their guarantees").
  * - `transactional`: the contract exactly; database effects written through `ctx.tx` happen exactly once.
  * - `leased`: the call runs outside any transaction under a lease; at-least-once (use idempotence tokens).
  */

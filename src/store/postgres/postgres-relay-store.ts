@@ -1,15 +1,7 @@
 import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
-import { KNOWN_METHOD, methodColumns } from './known-methods.js';
+import { dueForClaim, RELAXED_COMMIT } from './claim-sql.js';
+import { methodColumns } from './known-methods.js';
 import type { PostgresStoreInternals } from './postgres-worker-store.js';
-
-/** The worker's claim order and condition (migration 2's claim index): due, and no lease held. */
-const CLAIM_KEY = `GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))`;
-
-/**
- * A hand-off commits without waiting for its WAL flush: if the server crashes and forgets it, the attempt
- * is only handed off again, and the message's dedupe id is the same.
- */
-const RELAXED_COMMIT = `relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`;
 
 interface HandoffRow {
   id: string;
@@ -28,13 +20,7 @@ export class PostgresRelayStore implements RelayStore {
   async attemptClaimForHandoff({ limit, owner, leaseMs, methods }: HandoffOptions): Promise<HandoffClaim[]> {
     // SKIP LOCKED also passes over rows a consumer's perform holds locked right now.
     const { rows } = await this.store.pool.query(
-      `WITH ${RELAXED_COMMIT}, due AS (
-         SELECT id FROM ${this.table}
-         WHERE status = 'pending' AND ${CLAIM_KEY} <= now() AND ${KNOWN_METHOD('$4', '$5')}
-         ORDER BY ${CLAIM_KEY}, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       )
+      `WITH ${RELAXED_COMMIT}, ${dueForClaim(this.table)}
        UPDATE ${this.table} AS t SET lease_owner = $2,
          lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
        FROM due, relaxed WHERE t.id = due.id

@@ -12,7 +12,8 @@ import type {
   WakeSubscription,
   WorkerStore,
 } from '../worker-store.js';
-import { KNOWN_METHOD, methodColumns } from './known-methods.js';
+import { dueForClaim, RELAXED_COMMIT } from './claim-sql.js';
+import { methodColumns } from './known-methods.js';
 import type { PostgresNames } from './migrations.js';
 import {
   type AttemptRow,
@@ -33,18 +34,6 @@ interface PgListenClient extends PgQueryable {
   removeAllListeners(event?: string): unknown;
   release(destroy?: boolean | Error): void;
 }
-
-/** Due time, or the lease's expiry while one is held: the expression of migration 2's claim index. */
-const CLAIM_KEY = `GREATEST(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, '-infinity'::timestamptz))`;
-
-/**
- * A claim (and a lease renewal) commits without waiting for its WAL flush: a claim is one commit per batch
- * on the hot path and one per pickup for an idle worker. It is visible to every other worker at once and
- * durable within moments (the WAL writer, or the next synchronous commit: every outcome and every
- * transactional group commits synchronously, which flushes the claim before it). Only a crash of the
- * database server in that moment can forget a claim — and with it the run's count, never an outcome.
- */
-const RELAXED_COMMIT = `relaxed AS MATERIALIZED (SELECT set_config('synchronous_commit', 'off', true))`;
 
 const idsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.id);
 const countsOf = (claims: readonly ClaimRef[]) => claims.map((claim) => claim.numAttempts);
@@ -124,13 +113,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   async attemptClaimDue({ limit, owner, leaseMs, methods }: ClaimOptions): Promise<Attempt[]> {
     if (methods.length === 0) return [];
     const { rows } = await this.store.pool.query(
-      `WITH ${RELAXED_COMMIT}, due AS (
-         SELECT id FROM ${this.table}
-         WHERE status = 'pending' AND ${CLAIM_KEY} <= now() AND ${KNOWN_METHOD('$4', '$5')}
-         ORDER BY ${CLAIM_KEY}, id
-         LIMIT $1
-         FOR UPDATE SKIP LOCKED
-       )
+      `WITH ${RELAXED_COMMIT}, ${dueForClaim(this.table)}
        UPDATE ${this.table} AS t SET num_attempts = t.num_attempts + 1, lease_owner = $2,
          lease_expires_at = now() + $3::double precision * interval '1 millisecond', updated_at = now()
        FROM due, relaxed WHERE t.id = due.id
