@@ -79,6 +79,7 @@ const stats = {
   serverRestarts: 0,
   terminatedConnections: 0,
   workerStarts: 0,
+  startsRefused: 0,
 };
 const violations = new Map<string, string[]>();
 function violation(invariant: string, detail: string): void {
@@ -153,7 +154,7 @@ async function main() {
     slot.output = '';
     const append = (chunk: Buffer) => {
       slot.output = (slot.output + chunk.toString()).slice(-4000);
-      if (!slot.ready && slot.child === child && slot.output.includes('ready')) slot.ready = true;
+      if (!slot.ready && slot.child === child && /^ready$/m.test(slot.output)) slot.ready = true;
     };
     child.stdout?.on('data', append);
     child.stderr?.on('data', append);
@@ -162,6 +163,16 @@ async function main() {
       if (slot.child !== child) return;
       slot.child = null;
       if (slot.expectingExit) return;
+      // A worker refuses to start while the server is down (fail fast, DATABASE_UNREACHABLE): what an
+      // orchestrator restarting it then sees. Only a worker that was running and died is a violation.
+      if (!slot.ready && how === 1 && slot.output.includes('DATABASE_UNREACHABLE')) {
+        stats.startsRefused++;
+        if (!ending)
+          void sleep(500).then(async () => {
+            if (!ending) await spawnWorker(slot);
+          });
+        return;
+      }
       violation('I6', `worker ${slot.mode}#${slot.index} exited unexpectedly (${how}): ${slot.output.trim()}`);
       if (!ending) void spawnWorker(slot);
     });
@@ -442,6 +453,7 @@ async function main() {
     `${WORKERS} (${Math.ceil(WORKERS / 2)} + ${Math.floor(WORKERS / 2)})`,
   );
   row('worker starts (incl. restarts)', stats.workerStarts);
+  row('starts refused while the server was down (fail fast)', stats.startsRefused);
   row('attempts committed', attempts.length);
   for (const [label, count] of [...byStatus].sort()) row(`  ${label}`, count);
   row(
