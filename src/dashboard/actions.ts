@@ -8,16 +8,20 @@ import { formatCount } from './format.js';
 import { html, type SafeHtml } from './html.js';
 import { csrfField, layout } from './layout.js';
 
-export type ActionName = 'retry' | 'expire' | 'fail';
+/** `run` ("run now": a pending attempt waiting on backoff becomes due now) acts on selected ids only. */
+export type ActionName = 'retry' | 'expire' | 'fail' | 'run';
+type BulkAction = Exclude<ActionName, 'run'>;
 
 /** The statuses each action moves attempts out of: the transitions table the API enforces under the lock. */
-const FROM: Record<ActionName, readonly AttemptStatus[]> = {
+const FROM: Record<BulkAction, readonly AttemptStatus[]> = {
   retry: ATTEMPT_TRANSITIONS.retry.from,
   expire: ATTEMPT_TRANSITIONS.expire.from,
   fail: ATTEMPT_TRANSITIONS.fail.from,
 };
-const PAST: Record<ActionName, string> = { retry: 'Retried', expire: 'Expired', fail: 'Failed' };
-const VERB: Record<ActionName, string> = { retry: 'Retry', expire: 'Expire', fail: 'Fail' };
+const PAST: Record<ActionName, string> = { retry: 'Retried', expire: 'Expired', fail: 'Failed', run: 'Made' };
+const VERB: Record<BulkAction, string> = { retry: 'Retry', expire: 'Expire', fail: 'Fail' };
+/** The status an action leaves attempts in: where the result page links to. */
+const TO: Record<ActionName, AttemptStatus> = { retry: 'pending', expire: 'expired', fail: 'failed', run: 'pending' };
 const ID = /^[1-9][0-9]{0,18}$/;
 const MAX_SELECTED = 1000;
 const BATCH = 500;
@@ -45,8 +49,16 @@ interface Outcome {
   conflicts: string[];
 }
 
-async function apply(context: PageContext, action: ActionName, ids: Iterable<string>, outcome: Outcome): Promise<void> {
+async function apply(context: PageContext, action: ActionName, ids: string[], outcome: Outcome): Promise<void> {
   const { asyncTask } = context.options;
+  if (action === 'run') {
+    const changed = new Set(await context.store.dashboardRunNow(ids));
+    outcome.changed += changed.size;
+    for (const id of ids) {
+      if (!changed.has(id)) outcome.conflicts.push(`Attempt ${id} is not pending with a later due time`);
+    }
+    return;
+  }
   for (const id of ids) {
     try {
       await asyncTask[action](id);
@@ -60,12 +72,12 @@ async function apply(context: PageContext, action: ActionName, ids: Iterable<str
 }
 
 /** Eligible rows only: a filter narrowed to each status the action moves attempts out of. */
-function eligibleFilters(filter: AttemptFilter, action: ActionName): AttemptFilter[] {
+function eligibleFilters(filter: AttemptFilter, action: BulkAction): AttemptFilter[] {
   const statuses = FROM[action].filter((status) => filter.status === undefined || filter.status === status);
   return statuses.map((status) => ({ ...filter, status }));
 }
 
-async function applyToMatching(context: PageContext, action: ActionName, filters: AttemptFilter[], outcome: Outcome) {
+async function applyToMatching(context: PageContext, action: BulkAction, filters: AttemptFilter[], outcome: Outcome) {
   let budget = context.options.bulkLimit;
   for (const filter of filters) {
     let afterId: string | null = null;
@@ -79,9 +91,30 @@ async function applyToMatching(context: PageContext, action: ActionName, filters
   }
 }
 
-function resultBody(context: PageContext, action: ActionName, outcome: Outcome, back: string): SafeHtml {
+/** Where the changed attempts are now: the attempt's page for one id, else the list filtered to their new status. */
+function changedLink(context: PageContext, action: ActionName, ids: readonly string[] | null, form: URLSearchParams) {
+  if (ids?.length === 1)
+    return html`<a href="${context.href(`/attempts/${ids[0]}`)}" data-testid="changed-link">Attempt ${ids[0]}</a>`;
+  const query = new URLSearchParams();
+  if (ids === null) {
+    for (const name of FILTER_PARAMS) {
+      const value = form.get(name);
+      if (value) query.set(name, value);
+    }
+  }
+  query.set('status', TO[action]);
+  return html`<a href="${context.href(`/attempts?${query}`)}" data-testid="changed-link">${TO[action]} attempts</a>`;
+}
+
+function resultBody(
+  context: PageContext,
+  action: ActionName,
+  outcome: Outcome,
+  back: string,
+  changed: SafeHtml,
+): SafeHtml {
   const shown = outcome.conflicts.slice(0, MESSAGES_SHOWN);
-  return html`<p class="notice" role="status" data-testid="action-result">${PAST[action]} ${formatCount(outcome.changed)} attempt${outcome.changed === 1 ? '' : 's'}.</p>
+  return html`<p class="notice" role="status" data-testid="action-result">${PAST[action]} ${formatCount(outcome.changed)} attempt${outcome.changed === 1 ? '' : 's'}${action === 'run' ? ' due now' : ''}.</p>
 ${
   outcome.conflicts.length > 0
     ? html`<div class="problem" role="alert" data-testid="action-conflicts"><p>${formatCount(outcome.conflicts.length)} could not be changed:</p>
@@ -89,20 +122,21 @@ ${
 ${outcome.conflicts.length > shown.length ? html`<p>…and ${formatCount(outcome.conflicts.length - shown.length)} more.</p>` : ''}</div>`
     : ''
 }
-<p><a href="${context.href(back)}">« Back</a></p>`;
+<p>${outcome.changed > 0 ? html`See ${changed} · ` : ''}<a href="${context.href(back)}">« Back</a></p>`;
 }
 
 /** Handles one submitted action form (CSRF already checked). Conflicts come back as messages, never as a 500. */
 export async function handleAction(context: PageContext, form: URLSearchParams): Promise<ActionResult> {
   const back = safeBack(form.get('back'));
-  const match = /^(retry|expire|fail):(selected|all)$/.exec(form.get('op') ?? '');
+  const match = /^(?:(retry|expire|fail):(selected|all)|(run):selected)$/.exec(form.get('op') ?? '');
   if (!match) {
-    return page(context, 'Unknown action', html`<p class="problem">Choose retry, expire or fail.</p>`, 400);
+    return page(context, 'Unknown action', html`<p class="problem">Choose retry, expire, fail or run now.</p>`, 400);
   }
-  const action = match[1] as ActionName;
+  const action = (match[1] ?? match[3]) as ActionName;
   const outcome: Outcome = { changed: 0, conflicts: [] };
+  let selected: string[] | null = null;
 
-  if (match[2] === 'selected') {
+  if (action === 'run' || match[2] === 'selected') {
     const ids = [...new Set(form.getAll('id').filter((id) => ID.test(id)))];
     if (ids.length === 0) {
       return page(
@@ -112,7 +146,8 @@ export async function handleAction(context: PageContext, form: URLSearchParams):
         400,
       );
     }
-    await apply(context, action, ids.slice(0, MAX_SELECTED), outcome);
+    selected = ids.slice(0, MAX_SELECTED);
+    await apply(context, action, selected, outcome);
   } else {
     const { filter } = parseListQuery(form);
     const filters = eligibleFilters(filter, action);
@@ -130,7 +165,7 @@ ${csrfField(context)}
 <input type="hidden" name="confirmed" value="yes">
 <input type="hidden" name="back" value="${back}">
 ${FILTER_PARAMS.map((name) => html`<input type="hidden" name="${name}" value="${form.get(name) ?? ''}">`)}
-<button type="submit" class="danger"${count === 0 ? html` disabled` : ''}>${VERB[action]} ${formatCount(Math.min(count, context.options.bulkLimit))} attempts</button>
+<button type="submit"${action === 'retry' ? '' : html` class="danger"`}${count === 0 ? html` disabled` : ''}>${VERB[action]} ${formatCount(Math.min(count, context.options.bulkLimit))} attempts</button>
 <a href="${context.href(back)}">Cancel</a>
 </form>`;
       return page(context, `Confirm: ${action} all matching`, body);
@@ -142,5 +177,10 @@ ${FILTER_PARAMS.map((name) => html`<input type="hidden" name="${name}" value="${
     changed: outcome.changed,
     conflicts: outcome.conflicts.length,
   });
-  return page(context, `${PAST[action]} attempts`, resultBody(context, action, outcome, back));
+  const changed = changedLink(context, action, selected, form);
+  return page(
+    context,
+    action === 'run' ? 'Run now' : `${PAST[action]} attempts`,
+    resultBody(context, action, outcome, back, changed),
+  );
 }

@@ -30,6 +30,22 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
 };
 const MAX_FORM_BYTES = 256 * 1024;
 const DETAIL = /^\/attempts\/([1-9][0-9]{0,18})$/;
+/** A dashboard page's path after some prefix: where the dashboard seems to be mounted when the prefix is not its basePath. */
+const MOUNTED_AT =
+  /^(\/.*?)(\/|\/attempts(?:\/\d+)?|\/targets|\/recurring|\/actions|\/assets\/dashboard\.(?:css|js))?$/;
+
+/** Not found, and how to mount: a request under `prefix` looks like the dashboard mounted there without that basePath. */
+function mountHint(basePath: string, path: string): string {
+  const expected = basePath === '' ? 'at the root (no basePath)' : `at ${basePath} (its basePath)`;
+  const [, prefix, page] = MOUNTED_AT.exec(path) ?? [];
+  // Inside its basePath, only a known page under a longer prefix suggests another mount point.
+  const plausible = basePath === '' || !path.startsWith(`${basePath}/`) || page !== undefined;
+  const mounted =
+    prefix && plausible
+      ? ` If it is mounted at ${prefix}, pass basePath: '${prefix}' to createDashboard (the full path, as the browser sees it).`
+      : '';
+  return `Not found: this dashboard is set up to be served ${expected}, and ${path} is not one of its pages.${mounted}`;
+}
 
 function respond(body: string | SafeHtml, status: number, headers: Record<string, string> = {}): Response {
   return new Response(String(body), {
@@ -142,7 +158,15 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
       if (attempt) return page(await attemptDetailPage(context, attempt));
       return page(layout(context, 'attempts', 'Not found', html`<h1>Attempt ${detail[1]} not found</h1>`), 404);
     }
-    return page(layout(context, 'none', 'Not found', html`<h1>Not found</h1>`), 404);
+    return page(
+      layout(
+        context,
+        'none',
+        'Not found',
+        html`<h1>Not found</h1><p data-testid="mount-hint">${mountHint(basePath, url.pathname)}</p>`,
+      ),
+      404,
+    );
   };
 
   return async (request) => {
@@ -158,7 +182,7 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
         : url.pathname.startsWith(`${basePath}/`)
           ? url.pathname.slice(basePath.length)
           : null;
-    if (inside === null) return plain(404, 'Not found');
+    if (inside === null) return plain(404, mountHint(basePath, url.pathname));
     try {
       return await route(request, url, inside);
     } catch (error) {

@@ -1,7 +1,7 @@
 import type { Attempt, AttemptStatus } from '../core/types.js';
 
 /**
- * Internal: the read operations the dashboard needs, implemented by each dialect's store next to its
+ * Internal: the operations the dashboard needs (reads, and "run now"), implemented by each dialect's store next to its
  * other SQL. Kept apart from `Store` so the core's seam stays small. This interface will change.
  */
 
@@ -87,6 +87,11 @@ export interface DashboardStore {
    * newest failure among them. `since: null` counts every attempt ever (a full scan on big tables).
    */
   dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]>;
+  /**
+   * "Run now": of `ids`, the pending attempts due later (waiting on a backoff or a schedule) become due now.
+   * Returns the ids changed; others (completed, already due, gone) are left alone.
+   */
+  dashboardRunNow(ids: readonly string[]): Promise<string[]>;
 }
 
 export const emptyStatusCounts = (): Record<AttemptStatus, number> => ({

@@ -220,6 +220,96 @@ forEachDialect('dashboard handler', (env) => {
     expect(nothing.status).toBe(400);
   });
 
+  it('after an action: a link to what changed (the attempt, or the filtered list) and back; Retry is not styled destructive', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask, basePath: '/ops' }));
+    await client.get('/ops/attempts');
+    const one = await client.post('/ops/actions', { op: 'retry:selected', id: ids.exploded[0]!, back: '/attempts' });
+    expect(one.text).toContain('Retried 1 attempt.');
+    expect(one.text).toContain(`<a href="/ops/attempts/${ids.exploded[0]}" data-testid="changed-link">`);
+    expect(one.text).toContain('<a href="/ops/attempts">« Back</a>');
+
+    const several = await client.post('/ops/actions', { op: 'fail:selected', id: [ids.due, ids.later[0]!] });
+    expect(several.text).toContain('Failed 2 attempts.');
+    expect(several.text).toContain('<a href="/ops/attempts?status=failed" data-testid="changed-link">');
+
+    const askRetry = await client.post('/ops/actions', { op: 'retry:all', status: 'failed', target: 'OrderClient' });
+    expect(askRetry.text).toMatch(/<button type="submit">Retry 3 attempts<\/button>/);
+    const askExpire = await client.post('/ops/actions', { op: 'expire:all', target: 'OrderClient' });
+    expect(askExpire.text).toMatch(/<button type="submit" class="danger">Expire 2 attempts<\/button>/);
+    const all = await client.post('/ops/actions', {
+      op: 'retry:all',
+      confirmed: 'yes',
+      status: 'failed',
+      target: 'OrderClient',
+    });
+    expect(all.text).toContain('Retried 3 attempts.');
+    expect(decodeAmpersands(all.text)).toContain(
+      '<a href="/ops/attempts?status=pending&target=OrderClient" data-testid="changed-link">',
+    );
+    const list = await client.get('/ops/attempts?status=pending&target=OrderClient');
+    expect(rowIds(list.text).sort()).toEqual(
+      [ids.exploded[0]!, ids.exploded[1]!, ids.due, ids.later[0]!, ids.later[1]!].sort(),
+    );
+  });
+
+  it('run now: a pending attempt waiting on its due time becomes due now, through the store; others are left alone', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    const ids = await seed(e, asyncTask);
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    const detail = await client.get(`/attempts/${ids.later[0]}`);
+    expect(detail.text).toContain('<button type="submit" name="op" value="run:selected">Run now</button>');
+    expect((await client.get(`/attempts/${ids.due}`)).text).not.toContain('value="run:selected"');
+
+    expect((await client.post('/actions', { _csrf: '', op: 'run:selected', id: ids.later[0]! })).status).toBe(403);
+    expect((await asyncTask.find(ids.later[0]!))?.scheduledAt).toEqual(new Date('2030-03-01T00:00:00Z'));
+
+    const before = Date.now();
+    const ran = await client.post('/actions', { op: 'run:selected', id: [ids.later[0]!, ids.due, ids.fulfilled[0]!] });
+    expect(ran.status).toBe(200);
+    expect(ran.text).toContain('Made 1 attempt due now.');
+    expect(ran.text).toContain(`Attempt ${ids.due} is not pending with a later due time`);
+    expect(ran.text).toContain(`Attempt ${ids.fulfilled[0]} is not pending with a later due time`);
+    const now = await asyncTask.find(ids.later[0]!);
+    expect(now?.status).toBe('pending');
+    expect(now!.scheduledAt!.getTime()).toBeLessThanOrEqual(Date.now() + 1000);
+    expect(now!.scheduledAt!.getTime()).toBeGreaterThan(before - 60_000);
+    expect((await asyncTask.find(ids.later[1]!))?.scheduledAt).toEqual(new Date('2031-03-01T00:00:00Z'));
+    expect((await asyncTask.find(ids.fulfilled[0]!))?.status).toBe('succeeded');
+    // Due now: a worker takes it.
+    await asyncTask.drain();
+    expect((await asyncTask.find(ids.later[0]!))?.status).toBe('succeeded');
+    expect(await dashboardQueriesOf(asyncTask.internals.store)!.dashboardRunNow([ids.later[0]!])).toEqual([]);
+
+    const readOnly = DashboardClient.over(createDashboard({ asyncTask, readOnly: true }));
+    expect((await readOnly.get(`/attempts/${ids.later[1]}`)).text).not.toContain('Run now');
+    expect((await readOnly.post('/actions', { op: 'run:selected', id: ids.later[1]! })).status).toBe(403);
+    expect((await asyncTask.find(ids.later[1]!))?.scheduledAt).toEqual(new Date('2031-03-01T00:00:00Z'));
+  });
+
+  it('mounted at another path than its basePath: a 404 that says which basePath it expected and what to pass', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    // As Express's app.use('/admin/tasks', …) without basePath: the browser's full path reaches the handler.
+    const rootClient = DashboardClient.over(createDashboard({ asyncTask }));
+    const mounted = await rootClient.get('/admin/tasks/attempts');
+    expect(mounted.status).toBe(404);
+    expect(mounted.text).toContain('served at the root (no basePath)');
+    expect(mounted.text).toContain('pass basePath: &#39;/admin/tasks&#39; to createDashboard');
+    const other = DashboardClient.over(createDashboard({ asyncTask, basePath: '/admin/tasks' }));
+    const outside = await other.get('/ops/tasks');
+    expect(outside.status).toBe(404);
+    expect(outside.text).toContain('served at /admin/tasks (its basePath)');
+    expect(outside.text).toContain("pass basePath: '/ops/tasks'");
+    const inside = await other.get('/admin/tasks/nope');
+    expect(inside.status).toBe(404);
+    expect(inside.text).toContain('/admin/tasks/nope is not one of its pages.');
+    expect(inside.text).not.toContain('pass basePath');
+  });
+
   it('CSRF: without the token, or with a forged one, an action is refused and changes nothing', async () => {
     const e = await env();
     const asyncTask = await e.make(noRetry);

@@ -22,7 +22,14 @@ async function argsBlock(context: PageContext, attempt: Attempt): Promise<SafeHt
 
 function actions(context: PageContext, attempt: Attempt): SafeHtml {
   if (!canAct(context)) return html``;
-  const allowed = attempt.status === 'pending' ? ['expire', 'fail'] : attempt.status === 'succeeded' ? [] : ['retry'];
+  const waiting =
+    attempt.status === 'pending' && attempt.scheduledAt !== null && attempt.scheduledAt.getTime() > Date.now();
+  const allowed =
+    attempt.status === 'pending'
+      ? [...(waiting ? ['run'] : []), 'expire', 'fail']
+      : attempt.status === 'succeeded'
+        ? []
+        : ['retry'];
   if (allowed.length === 0) return html``;
   return html`<form class="actions" method="post" action="${context.href('/actions')}">
 ${csrfField(context)}
@@ -30,7 +37,7 @@ ${csrfField(context)}
 <input type="hidden" name="back" value="/attempts/${attempt.id}">
 ${allowed.map(
   (action) =>
-    html`<button type="submit" name="op" value="${action}:selected"${action === 'retry' ? '' : html` class="danger"`}>${action[0]!.toUpperCase()}${action.slice(1)}</button>`,
+    html`<button type="submit" name="op" value="${action}:selected"${action === 'retry' || action === 'run' ? '' : html` class="danger"`}>${action === 'run' ? 'Run now' : `${action[0]!.toUpperCase()}${action.slice(1)}`}</button>`,
 )}
 </form>`;
 }

@@ -273,4 +273,14 @@ export class PostgresDashboardStore implements DashboardStore {
           );
     return groupTargetRows(rows);
   }
+
+  async dashboardRunNow(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return [];
+    const { rows } = await this.pool.query(
+      `UPDATE ${this.names.table} SET scheduled_at = now(), updated_at = now()
+       WHERE id = ANY($1::bigint[]) AND status = 'pending' AND scheduled_at > now() RETURNING id`,
+      [ids],
+    );
+    return rows.map((row: { id: string }) => String(row.id));
+  }
 }

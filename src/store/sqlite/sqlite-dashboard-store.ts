@@ -44,6 +44,8 @@ export class SqliteDashboardStore implements DashboardStore {
   constructor(
     private readonly reader: () => SqliteDatabaseLike,
     private readonly names: SqliteNames,
+    /** Runs a write on the writer connection, under the store's write lock. */
+    private readonly write: <T>(fn: (writer: SqliteDatabaseLike) => T) => Promise<T>,
   ) {}
 
   private all<T>(sql: string, values: unknown[] = []): T[] {
@@ -149,5 +151,21 @@ export class SqliteDashboardStore implements DashboardStore {
             [since.getTime()],
           ),
     );
+  }
+
+  dashboardRunNow(ids: readonly string[]): Promise<string[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return this.write((writer) => {
+      const now = Date.now();
+      return (
+        writer
+          .prepare(
+            `UPDATE ${this.names.table} SET scheduled_at = ?, updated_at = ?
+             WHERE id IN (${ids.map(() => '?').join(', ')}) AND status = 'pending' AND scheduled_at > ?
+             RETURNING id`,
+          )
+          .all(now, now, ...ids.map((id) => BigInt(id)), now) as { id: number | bigint }[]
+      ).map((row) => String(row.id));
+    });
   }
 }

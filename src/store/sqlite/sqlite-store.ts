@@ -171,7 +171,11 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.reader = this.openConnection();
     }
     this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
-    this.dashboard = new SqliteDashboardStore(() => this.reader, this.names);
+    this.dashboard = new SqliteDashboardStore(
+      () => this.reader,
+      this.names,
+      (fn) => this.writeLock.run(() => this.write(() => fn(this.writer))),
+    );
   }
 
   statement(db: SqliteDatabaseLike, sql: string): SqliteStatementLike {
