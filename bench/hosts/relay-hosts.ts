@@ -19,10 +19,10 @@ import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { startEmbeddedPostgres } from '../../test/support/embedded-postgres.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
 import { bullmqPublisher } from '../../src/relay/bullmq.js';
+import { startEmbeddedPostgres } from '../../test/support/embedded-postgres.js';
 
 const N = Number(process.env.N ?? 5000);
 const C = Number(process.env.C ?? 8);
@@ -153,11 +153,15 @@ interface Row {
 }
 
 async function startHost(i: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn('ip', ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', 'bench/hosts/host-process.ts'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', ns(i), process.execPath, '--import', 'tsx', 'bench/hosts/host-process.ts'],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   children.add(child);
   child.on('exit', () => children.delete(child));
   await new Promise<void>((resolve, reject) => {
@@ -193,7 +197,14 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
   });
   await asyncTask.migrate();
   const queueName = `hosts-bench-${randomBytes(4).toString('hex')}`;
-  const hostEnv = { MODE: mode, PG_URL: services.pgUrl, REDIS_URL: services.redisUrl, SCHEMA: schema, QUEUE_NAME: queueName, C: String(C) };
+  const hostEnv = {
+    MODE: mode,
+    PG_URL: services.pgUrl,
+    REDIS_URL: services.redisUrl,
+    SCHEMA: schema,
+    QUEUE_NAME: queueName,
+    C: String(C),
+  };
   const started: ChildProcess[] = [];
   let connection: Redis | undefined;
   let queue: Queue | undefined;
@@ -210,7 +221,12 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
     const client = await pool.connect();
     try {
       await client.query('BEGIN');
-      await asyncTask.enqueueMany(client, 'Bench', 'run', Array.from({ length: N }, (_, i) => ({ i })));
+      await asyncTask.enqueueMany(
+        client,
+        'Bench',
+        'run',
+        Array.from({ length: N }, (_, i) => ({ i })),
+      );
       await client.query('COMMIT');
     } finally {
       client.release();
@@ -248,7 +264,10 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
 function sample(services: Services, hosts: ChildProcess[]) {
   const backends = childPids(services.pgPid).reduce((sum, pid) => sum + cpuSeconds(pid), 0);
   const hostCpu = hosts.reduce(
-    (sum, child) => sum + cpuSeconds(child.pid as number, true) + childPids(child.pid as number).reduce((s, pid) => s + cpuSeconds(pid), 0),
+    (sum, child) =>
+      sum +
+      cpuSeconds(child.pid as number, true) +
+      childPids(child.pid as number).reduce((s, pid) => s + cpuSeconds(pid), 0),
     0,
   );
   const own = process.cpuUsage();
@@ -305,14 +324,18 @@ async function main() {
     }
   }
   const cores = (n: number) => n.toFixed(2);
-  console.log(`| consumers (N=${N}, concurrency ${C} per host) | hosts | seconds | attempts/s | CPU cores: PostgreSQL | Redis | hosts | relay |`);
+  console.log(
+    `| consumers (N=${N}, concurrency ${C} per host) | hosts | seconds | attempts/s | CPU cores: PostgreSQL | Redis | hosts | relay |`,
+  );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) {
     const label = row.mode === 'bullmq' ? 'relay + BullMQ consumers' : 'direct workers';
     const seconds = row.seconds === null ? `> ${RUN_TIMEOUT_MS / 1000}` : row.seconds.toFixed(2);
     const rate = row.seconds === null ? 'timed out' : String(Math.round(N / row.seconds));
     const { postgres: p, redis: r, hosts: h, relay: l } = row.cpu;
-    console.log(`| ${label} | ${row.hosts} | ${seconds} | ${rate} | ${cores(p)} | ${row.mode === 'bullmq' ? cores(r) : '-'} | ${cores(h)} | ${row.mode === 'bullmq' ? cores(l) : '-'} |`);
+    console.log(
+      `| ${label} | ${row.hosts} | ${seconds} | ${rate} | ${cores(p)} | ${row.mode === 'bullmq' ? cores(r) : '-'} | ${cores(h)} | ${row.mode === 'bullmq' ? cores(l) : '-'} |`,
+    );
   }
 }
 
