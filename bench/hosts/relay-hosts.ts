@@ -14,6 +14,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Queue } from 'bullmq';
@@ -149,7 +150,7 @@ interface Row {
   mode: string;
   hosts: number;
   seconds: number | null;
-  cpu: { postgres: number; redis: number; hosts: number; relay: number };
+  cpu: { postgres: number; redis: number; hosts: number; relay: number; machine: number };
 }
 
 async function startHost(i: number, env: Record<string, string>): Promise<ChildProcess> {
@@ -248,7 +249,13 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
       mode,
       hosts,
       seconds: done ? seconds : null,
-      cpu: { postgres: per('postgres'), redis: per('redis'), hosts: per('hosts'), relay: per('relay') },
+      cpu: {
+        postgres: per('postgres'),
+        redis: per('redis'),
+        hosts: per('hosts'),
+        relay: per('relay'),
+        machine: per('machine'),
+      },
     };
   } finally {
     await relay?.stop();
@@ -259,6 +266,13 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
     await pool.query(`DROP SCHEMA ${schema} CASCADE`).catch(() => {});
     await pool.end();
   }
+}
+
+/** CPU seconds the whole machine (every process, also other users') has been busy, from /proc/stat. */
+function machineBusySeconds(): number {
+  const [, ...ticks] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+  const [user, nice, system, , , irq, softirq, steal] = ticks;
+  return (user + nice + system + irq + softirq + steal) / 100;
 }
 
 function sample(services: Services, hosts: ChildProcess[]) {
@@ -276,6 +290,7 @@ function sample(services: Services, hosts: ChildProcess[]) {
     redis: cpuSeconds(services.redisPid),
     hosts: hostCpu,
     relay: (own.user + own.system) / 1e6,
+    machine: machineBusySeconds(),
   };
 }
 
@@ -327,14 +342,14 @@ async function main() {
   console.log(
     `| consumers (N=${N}, concurrency ${C} per host) | hosts | seconds | attempts/s | CPU cores: PostgreSQL | Redis | hosts | relay |`,
   );
-  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) {
     const label = row.mode === 'bullmq' ? 'relay + BullMQ consumers' : 'direct workers';
     const seconds = row.seconds === null ? `> ${RUN_TIMEOUT_MS / 1000}` : row.seconds.toFixed(2);
     const rate = row.seconds === null ? 'timed out' : String(Math.round(N / row.seconds));
-    const { postgres: p, redis: r, hosts: h, relay: l } = row.cpu;
+    const { postgres: p, redis: r, hosts: h, relay: l, machine: m } = row.cpu;
     console.log(
-      `| ${label} | ${row.hosts} | ${seconds} | ${rate} | ${cores(p)} | ${row.mode === 'bullmq' ? cores(r) : '-'} | ${cores(h)} | ${row.mode === 'bullmq' ? cores(l) : '-'} |`,
+      `| ${label} | ${row.hosts} | ${seconds} | ${rate} | ${cores(p)} | ${row.mode === 'bullmq' ? cores(r) : '-'} | ${cores(h)} | ${row.mode === 'bullmq' ? cores(l) : '-'} | ${cores(m)} of ${os.cpus().length} |`,
     );
   }
 }
