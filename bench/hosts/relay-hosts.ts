@@ -271,7 +271,11 @@ async function run(services: Services, mode: 'bullmq' | 'worker', hosts: number)
 /** CPU seconds the whole machine (every process, also other users') has been busy, from /proc/stat. */
 function machineBusySeconds(): number {
   // cpu  user nice system idle iowait irq softirq steal …: busy is all but idle and iowait
-  const ticks = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+  const ticks = (fs.readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '')
+    .trim()
+    .split(/\s+/)
+    .slice(1, 9)
+    .map(Number);
   return ticks.reduce((sum, n, k) => (k === 3 || k === 4 ? sum : sum + n), 0) / 100;
 }
 
