@@ -344,7 +344,7 @@ async function main() {
   }
   const cores = (n: number) => n.toFixed(2);
   console.log(
-    `| consumers (N=${N}, concurrency ${C} per host) | hosts | seconds | attempts/s | CPU cores: PostgreSQL | Redis | hosts | relay |`,
+    `| consumers (N=${N}, concurrency ${C} per host) | hosts | seconds | attempts/s | CPU cores: PostgreSQL | Redis | hosts | relay | whole machine |`,
   );
   console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
   for (const row of rows) {
