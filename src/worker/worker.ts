@@ -77,6 +77,8 @@ class AttemptWorker<Tx> implements Worker {
   private loopDone: Promise<void> = Promise.resolve();
   private idleWaiters: (() => void)[] = [];
   private subscription: WakeSubscription | null = null;
+  /** A LISTEN connection being made (at start, or again after it broke). */
+  private subscribing: Promise<void> | null = null;
   private resubscribeTimer: NodeJS.Timeout | undefined;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private retentionTimer: NodeJS.Timeout | undefined;
@@ -182,6 +184,7 @@ class AttemptWorker<Tx> implements Worker {
     await this.leased?.drain();
     clearInterval(this.heartbeatTimer);
     await this.pruning;
+    await this.subscribing;
     await this.subscription?.close().catch(() => {});
     this.subscription = null;
     this.currentState = 'stopped';
@@ -215,15 +218,29 @@ class AttemptWorker<Tx> implements Worker {
     };
   }
 
-  private async subscribe(): Promise<void> {
+  private subscribe(): Promise<void> {
+    this.subscribing = this.listen().finally(() => {
+      this.subscribing = null;
+    });
+    return this.subscribing;
+  }
+
+  private async listen(): Promise<void> {
     try {
-      this.subscription = await this.store.subscribeWake(
+      const subscription = await this.store.subscribeWake(
         () => {
           this.woken = true;
           this.kick();
         },
         (error) => this.listenFailed(error),
       );
+      // stop() began while the connection was being made: this one must not outlive the worker (a client
+      // kept checked out would also make the application's pool.end() wait forever).
+      if (this.currentState !== 'running' && this.currentState !== 'starting') {
+        await subscription.close().catch(() => {});
+        return;
+      }
+      this.subscription = subscription;
       // Anything enqueued while not listening is found by the next claim.
       this.woken = true;
       this.kick();
