@@ -1,18 +1,5 @@
-/** The few parts of `@opentelemetry/api` the relay uses, declared structurally (it is an optional peer). */
-interface OtelSpan {
-  recordException(exception: Error | string): unknown;
-  setStatus(status: { code: number; message?: string }): unknown;
-  end(): void;
-}
-interface OtelApi {
-  trace: { getTracer(name: string): { startSpan(name: string, options?: { attributes?: object }): OtelSpan } };
-  metrics: {
-    getMeter(name: string): {
-      createCounter(name: string, options?: object): { add(value: number, attributes?: object): void };
-    };
-  };
-  SpanStatusCode: { ERROR: number };
-}
+import { errorText } from '../core/error-text.js';
+import { importOpenTelemetry } from '../core/open-telemetry.js';
 
 export interface PublishTrace {
   end(error?: unknown): void;
@@ -27,13 +14,8 @@ export const noopRelayTelemetry: RelayTelemetry = { startPublish: () => noopTrac
 
 /** A span per published batch and a counter of handed-off attempts, when `@opentelemetry/api` is installed. */
 export async function loadRelayTelemetry(): Promise<RelayTelemetry> {
-  let api: OtelApi;
-  try {
-    const moduleName = '@opentelemetry/api';
-    api = (await import(moduleName)) as OtelApi;
-  } catch {
-    return noopRelayTelemetry;
-  }
+  const api = await importOpenTelemetry();
+  if (!api) return noopRelayTelemetry;
   const tracer = api.trace.getTracer('async-task');
   const handedOff = api.metrics
     .getMeter('async-task')
@@ -45,8 +27,8 @@ export async function loadRelayTelemetry(): Promise<RelayTelemetry> {
       return {
         end(error) {
           if (error !== undefined) {
-            span.recordException(error instanceof Error ? error : String(error));
-            span.setStatus({ code: api.SpanStatusCode.ERROR, message: String(error) });
+            span.recordException(errorText(error));
+            span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorText(error).split('\n')[0] });
           } else {
             handedOff.add(count, { 'async_task.queue': queue });
           }

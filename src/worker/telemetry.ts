@@ -1,23 +1,6 @@
 import { errorText } from '../core/error-text.js';
+import { importOpenTelemetry } from '../core/open-telemetry.js';
 import type { Attempt } from '../core/types.js';
-
-/** The few parts of `@opentelemetry/api` the worker uses, declared structurally (it is an optional peer). */
-interface OtelSpan {
-  setAttribute(key: string, value: string | number | boolean): unknown;
-  recordException(exception: Error | string): unknown;
-  setStatus(status: { code: number; message?: string }): unknown;
-  end(): void;
-}
-interface OtelApi {
-  trace: { getTracer(name: string): { startSpan(name: string, options?: { attributes?: object }): OtelSpan } };
-  metrics: {
-    getMeter(name: string): {
-      createCounter(name: string, options?: object): { add(value: number, attributes?: object): void };
-      createHistogram(name: string, options?: object): { record(value: number, attributes?: object): void };
-    };
-  };
-  SpanStatusCode: { OK: number; ERROR: number };
-}
 
 /** One attempt's span; `end` records the outcome and its metrics. */
 export interface AttemptTrace {
@@ -37,13 +20,8 @@ export const noopTelemetry: Telemetry = { startAttempt: () => noopTrace, claimed
  * Without an SDK registered by the application, the API itself is a no-op.
  */
 export async function loadTelemetry(): Promise<Telemetry> {
-  let api: OtelApi;
-  try {
-    const moduleName = '@opentelemetry/api';
-    api = (await import(moduleName)) as OtelApi;
-  } catch {
-    return noopTelemetry;
-  }
+  const api = await importOpenTelemetry();
+  if (!api) return noopTelemetry;
   const tracer = api.trace.getTracer('async-task');
   const meter = api.metrics.getMeter('async-task');
   const performed = meter.createCounter('async_task.attempts', { description: 'Runs of attempts, by outcome' });
