@@ -90,13 +90,13 @@ for (const mode of ['transactional', 'leased'] as const) {
       dbs.push(db);
       // The heartbeat renews claims waiting in the worker's queue (and, leased, running ones). Transactional
       // workers queue claims only for fast targets: many fast attempts. Leased: slow ones, one at a time.
-      const count = mode === 'transactional' ? 1000 : 12;
+      const count = mode === 'transactional' ? 3000 : 12;
       await db.enqueue(keys(count, mode === 'transactional' ? {} : { ms: 150 }));
       const gate = await db.arm('heartbeat');
       const worker = await db.startWorker({
         concurrency: mode === 'transactional' ? 2 : 1,
         leaseMs: 3000,
-        heartbeatMs: 300,
+        heartbeatMs: mode === 'transactional' ? 100 : 300,
       });
       await gate.killBlocked();
       await until('all succeeded', async () => (await db.count(`status = 'succeeded'`)) === count);
