@@ -1,7 +1,8 @@
 import type { Attempt } from '../../core/types.js';
 import type { InsertResult, NewAttempt } from '../store.js';
 import type { PostgresNames } from './migrations.js';
-import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt } from './postgres-store.js';
+import type { PgQueryable } from './pg-client.js';
+import { type AttemptRow, COLUMNS, toAttempt } from './pg-row.js';
 
 const keyOf = (target: string, method: string, token: string) => JSON.stringify([target, method, token]);
 

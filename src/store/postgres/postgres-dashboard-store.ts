@@ -14,7 +14,8 @@ import {
   type TargetMethodStats,
 } from '../dashboard-store.js';
 import type { PostgresNames } from './migrations.js';
-import { type AttemptRow, COLUMNS, type PgQueryable, toAttempt, toDate } from './postgres-store.js';
+import type { PgQueryable } from './pg-client.js';
+import { type AttemptRow, COLUMNS, toAttempt, toDate } from './pg-row.js';
 
 /** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;

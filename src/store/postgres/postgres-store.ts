@@ -1,5 +1,5 @@
 import type { RegisteredMethod } from '../../core/registry.js';
-import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { Attempt, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
 import type {
@@ -15,50 +15,21 @@ import { insertMany } from './insert-many.js';
 import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import {
+  type ErrorEvents,
+  hearDeadConnections,
+  ignoreError,
+  type PgPoolLike,
+  type PgQueryable,
+  type PgTransactorLike,
+} from './pg-client.js';
+import { COLUMNS, failureAssignments, IS_DUE, toAttempt } from './pg-row.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresRelayStore } from './postgres-relay-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
 import { isPostgresMissingTable, postgresSchemaVersion } from './schema-version.js';
 
-/** The part of a node-postgres client (or anything shaped like it) the library uses. */
-export interface PgQueryable {
-  query(text: string, values?: unknown[]): Promise<{ rows: any[]; rowCount: number | null }>;
-}
-
-export interface PgPoolClientLike extends PgQueryable {
-  release(destroy?: boolean | Error): void;
-}
-
-/** Attached to a client that is being discarded: whatever it still reports is already handled. */
-export const ignoreError = (): void => {};
-
-/**
- * node-postgres can report a connection's death on a client nobody listens to (one that `pool.query` has just
- * released with an error, while its socket closes), and an unheard 'error' event ends the process. Each new
- * client of the pool gets a listener, so such a client's death is only what it already was: its next query
- * fails. The pool's own 'error' event (for idle clients) is unchanged.
- */
-function hearDeadConnections(pool: PgPoolLike | PgTransactorLike): void {
-  const events = pool as Partial<{ on(event: 'connect', listener: (client: Partial<ErrorEvents>) => void): unknown }>;
-  if (!('connect' in pool) || typeof events.on !== 'function') return;
-  events.on('connect', (client) => client.on?.('error', ignoreError));
-}
-
-/** node-postgres clients are event emitters; the library listens for a dead connection's 'error'. */
-interface ErrorEvents {
-  on(event: 'error', listener: (error: Error) => void): unknown;
-  off(event: 'error', listener: (error: Error) => void): unknown;
-}
-
-/** The part of a `pg.Pool` the library uses. */
-export interface PgPoolLike extends PgQueryable {
-  connect(): Promise<PgPoolClientLike>;
-}
-
-/** A source that runs transactions itself (an ORM's, via an adapter) instead of lending out clients. */
-export interface PgTransactorLike extends PgQueryable {
-  transaction<T>(fn: (tx: PgQueryable) => Promise<T>): Promise<T>;
-}
+export type { PgPoolClientLike, PgPoolLike, PgQueryable, PgTransactorLike } from './pg-client.js';
 
 export interface PostgresStoreOptions {
   /** Default: `public`. */
@@ -70,82 +41,6 @@ export interface PostgresStoreOptions {
    * transaction, coalesced while one is in flight. Default: true.
    */
   notify?: boolean;
-}
-
-export interface AttemptRow {
-  id: string;
-  idempotence_token: string | null;
-  status: AttemptStatus;
-  target: string;
-  method_name: string;
-  method_args: string;
-  encryptor: string;
-  num_attempts: number;
-  scheduled_at: Date | string | number | null;
-  completed_at: Date | string | number | null;
-  created_at: Date | string | number;
-  updated_at: Date | string | number;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_expires_at: Date | string | number | null;
-  due?: boolean;
-}
-
-/** The latest and earliest times a Date holds: PostgreSQL's `infinity` and `-infinity` read as these. */
-const FAR_FUTURE = 8.64e15;
-
-// node-postgres reads `±infinity` as ±Infinity (a number); some clients (Drizzle) switch off timestamp
-// parsing and hand back PostgreSQL's text form. Never throws: an unreadable time becomes an invalid Date,
-// which the perform pipeline refuses (the attempt is marked failed) and everything else can still show.
-export function toDate(value: Date | string | number): Date;
-export function toDate(value: Date | string | number | null): Date | null;
-export function toDate(value: Date | string | number | null): Date | null {
-  if (value === null || value instanceof Date) return value;
-  if (typeof value === 'number') return new Date(Number.isNaN(value) ? Number.NaN : Math.sign(value) * FAR_FUTURE);
-  if (typeof value !== 'string') return new Date(Number.NaN);
-  if (value === 'infinity') return new Date(FAR_FUTURE);
-  if (value === '-infinity') return new Date(-FAR_FUTURE);
-  // `2026-01-02 03:04:05.678+00` → ISO 8601, which Date parses everywhere.
-  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
-}
-
-export function toAttempt(row: AttemptRow): Attempt {
-  return {
-    id: String(row.id),
-    idempotenceToken: row.idempotence_token,
-    status: row.status,
-    target: row.target,
-    methodName: row.method_name,
-    methodArgs: row.method_args,
-    encryptor: row.encryptor,
-    numAttempts: row.num_attempts,
-    scheduledAt: toDate(row.scheduled_at),
-    completedAt: toDate(row.completed_at),
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-    lastError: row.last_error,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: toDate(row.lease_expires_at),
-  };
-}
-
-export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
-  scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
-const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
-
-/**
- * The SET list that records a failed run: `last_error`, the lease released, and either a new due time
- * (`retryInMs` milliseconds from now) or `failed` when `retryInMs` is NULL. Parameters are placeholders.
- */
-export function failureAssignments(lastError: string, retryInMs: string): string {
-  const retry = `${retryInMs}::double precision`;
-  return `last_error = ${lastError},
-         updated_at = now(),
-         lease_owner = NULL,
-         lease_expires_at = NULL,
-         status = CASE WHEN ${retry} IS NULL THEN 'failed' ELSE status END,
-         completed_at = CASE WHEN ${retry} IS NULL THEN now() ELSE completed_at END,
-         scheduled_at = CASE WHEN ${retry} IS NULL THEN scheduled_at ELSE now() + ${retry} * interval '1 millisecond' END`;
 }
 
 export class PostgresStore implements Store<PgQueryable> {

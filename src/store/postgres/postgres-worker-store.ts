@@ -15,16 +15,8 @@ import type {
 import { dueForClaim, RELAXED_COMMIT } from './claim-sql.js';
 import { methodColumns } from './known-methods.js';
 import type { PostgresNames } from './migrations.js';
-import {
-  type AttemptRow,
-  COLUMNS,
-  failureAssignments,
-  ignoreError,
-  type PgPoolLike,
-  type PgQueryable,
-  type PgTransactorLike,
-  toAttempt,
-} from './postgres-store.js';
+import { ignoreError, type PgPoolLike, type PgQueryable, type PgTransactorLike } from './pg-client.js';
+import { type AttemptRow, COLUMNS, failureAssignments, toAttempt } from './pg-row.js';
 
 /** A pooled client able to LISTEN (node-postgres' `PoolClient`). */
 interface PgListenClient extends PgQueryable {

@@ -1,6 +1,6 @@
 import type { SchemaVersion } from '../store.js';
 import { postgresMigrations } from './migrations.js';
-import type { PgQueryable } from './postgres-store.js';
+import type { PgQueryable } from './pg-client.js';
 
 /**
  * The highest migration recorded in `migrationsTable` (quoted, schema-qualified), 0 when the table does

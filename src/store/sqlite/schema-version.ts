@@ -1,6 +1,6 @@
 import type { SchemaVersion } from '../store.js';
 import { sqliteMigrations } from './migrations.js';
-import type { SqliteDatabaseLike } from './sqlite-store.js';
+import type { SqliteDatabaseLike } from './sqlite-client.js';
 
 /**
  * The highest migration recorded in `migrationsTable` (quoted), 0 when the table does not exist, and the highest

@@ -15,7 +15,8 @@ import {
   type TargetStatusRow,
 } from '../dashboard-store.js';
 import type { SqliteNames } from './migrations.js';
-import { type AttemptRow, COLUMNS, type SqliteDatabaseLike, toAttempt } from './sqlite-store.js';
+import type { SqliteDatabaseLike } from './sqlite-client.js';
+import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 
 /** The time a filter's from/to bound, and a page's order (a "created" page without a range is ordered by id). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;

@@ -1,5 +1,5 @@
 import type { RegisteredMethod } from '../../core/registry.js';
-import type { Attempt, AttemptStatus, ListOptions } from '../../core/types.js';
+import type { Attempt, ListOptions } from '../../core/types.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
 import type {
@@ -15,118 +15,19 @@ import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
 import { isSqliteMissingTable, sqliteSchemaVersion } from './schema-version.js';
+import { Mutex, type SqliteDatabaseLike, type SqliteStatementLike, whenNotBusy } from './sqlite-client.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
 import { SqliteRelayStore } from './sqlite-relay-store.js';
+import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 import { SqliteWorkerStore } from './sqlite-worker-store.js';
 
-/** The part of a better-sqlite3 statement the library uses. */
-export interface SqliteStatementLike {
-  run(...params: unknown[]): { changes: number };
-  get(...params: unknown[]): unknown;
-  all(...params: unknown[]): unknown[];
-}
-
-/** The part of a better-sqlite3 `Database` the library uses. */
-export interface SqliteDatabaseLike {
-  prepare(source: string): SqliteStatementLike;
-  exec(source: string): unknown;
-  pragma(source: string, options?: { simple?: boolean }): unknown;
-  close(): unknown;
-  readonly name: string;
-  readonly memory: boolean;
-  readonly inTransaction: boolean;
-}
+export type { SqliteDatabaseLike, SqliteStatementLike } from './sqlite-client.js';
 
 export interface SqliteStoreOptions {
   /** Default: `async_task_attempts`. */
   table?: string;
   /** How long a connection of the library waits for another writer, in ms. Default: 5000. */
   busyTimeoutMs?: number;
-}
-
-export interface AttemptRow {
-  id: number | bigint;
-  idempotence_token: string | null;
-  status: AttemptStatus;
-  target: string;
-  method_name: string;
-  method_args: string;
-  encryptor: string;
-  num_attempts: number;
-  scheduled_at: number | null;
-  completed_at: number | null;
-  created_at: number;
-  updated_at: number;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_expires_at: number | null;
-}
-
-/** The latest and earliest times a Date holds: ±Infinity (a REAL ±9e999 written by hand) read as these. */
-const FAR_FUTURE = 8.64e15;
-
-/** Never throws: a value that is no time becomes an invalid Date, which the perform pipeline refuses. */
-function toDate(ms: number | null): Date | null {
-  if (ms === null) return null;
-  if (ms === Number.POSITIVE_INFINITY || ms === Number.NEGATIVE_INFINITY) return new Date(Math.sign(ms) * FAR_FUTURE);
-  return new Date(typeof ms === 'number' ? ms : Number.NaN);
-}
-
-export function toAttempt(row: AttemptRow): Attempt {
-  return {
-    id: String(row.id),
-    idempotenceToken: row.idempotence_token,
-    status: row.status,
-    target: row.target,
-    methodName: row.method_name,
-    methodArgs: row.method_args,
-    encryptor: row.encryptor,
-    numAttempts: row.num_attempts,
-    scheduledAt: toDate(row.scheduled_at),
-    completedAt: toDate(row.completed_at),
-    createdAt: toDate(row.created_at) as Date,
-    updatedAt: toDate(row.updated_at) as Date,
-    lastError: row.last_error,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: toDate(row.lease_expires_at),
-  };
-}
-
-export const COLUMNS = `id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts,
-  scheduled_at, completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at`;
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function isBusy(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code === 'SQLITE_LOCKED');
-}
-
-/**
- * Waits for another writer without blocking the event loop: better-sqlite3's own busy timeout spins
- * synchronously, which would starve a perform running in this same process and holding the lock.
- */
-export async function whenNotBusy<T>(fn: () => T, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
-    try {
-      return fn();
-    } catch (error) {
-      if (!isBusy(error) || Date.now() >= deadline) throw error;
-      await sleep(delay);
-    }
-  }
-}
-
-/** Serializes async work on one connection: a SQLite connection holds at most one transaction. */
-export class Mutex {
-  private tail: Promise<unknown> = Promise.resolve();
-
-  run<T>(fn: () => Promise<T> | T): Promise<T> {
-    const result = this.tail.then(fn);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
 }
 
 /**

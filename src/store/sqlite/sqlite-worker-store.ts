@@ -12,14 +12,8 @@ import type {
 } from '../worker-store.js';
 import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import type { SqliteNames } from './migrations.js';
-import {
-  type AttemptRow,
-  COLUMNS,
-  type Mutex,
-  type SqliteDatabaseLike,
-  type SqliteStatementLike,
-  toAttempt,
-} from './sqlite-store.js';
+import type { Mutex, SqliteDatabaseLike, SqliteStatementLike } from './sqlite-client.js';
+import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 
 /** Due time, or the lease's expiry while one is held: the expression of migration 2's claim index. */
 const CLAIM_KEY = 'max(COALESCE(scheduled_at, created_at), COALESCE(lease_expires_at, 0))';

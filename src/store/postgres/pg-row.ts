@@ -1,0 +1,78 @@
+import type { Attempt, AttemptStatus } from '../../core/types.js';
+
+/** How a PostgreSQL row reads as an attempt, and the SQL fragments every PostgreSQL file shares. */
+
+export interface AttemptRow {
+  id: string;
+  idempotence_token: string | null;
+  status: AttemptStatus;
+  target: string;
+  method_name: string;
+  method_args: string;
+  encryptor: string;
+  num_attempts: number;
+  scheduled_at: Date | string | number | null;
+  completed_at: Date | string | number | null;
+  created_at: Date | string | number;
+  updated_at: Date | string | number;
+  last_error: string | null;
+  lease_owner: string | null;
+  lease_expires_at: Date | string | number | null;
+  due?: boolean;
+}
+
+/** The latest and earliest times a Date holds: PostgreSQL's `infinity` and `-infinity` read as these. */
+const FAR_FUTURE = 8.64e15;
+
+// node-postgres reads `±infinity` as ±Infinity (a number); some clients (Drizzle) switch off timestamp
+// parsing and hand back PostgreSQL's text form. Never throws: an unreadable time becomes an invalid Date,
+// which the perform pipeline refuses (the attempt is marked failed) and everything else can still show.
+export function toDate(value: Date | string | number): Date;
+export function toDate(value: Date | string | number | null): Date | null;
+export function toDate(value: Date | string | number | null): Date | null {
+  if (value === null || value instanceof Date) return value;
+  if (typeof value === 'number') return new Date(Number.isNaN(value) ? Number.NaN : Math.sign(value) * FAR_FUTURE);
+  if (typeof value !== 'string') return new Date(Number.NaN);
+  if (value === 'infinity') return new Date(FAR_FUTURE);
+  if (value === '-infinity') return new Date(-FAR_FUTURE);
+  // `2026-01-02 03:04:05.678+00` → ISO 8601, which Date parses everywhere.
+  return new Date(value.replace(' ', 'T').replace(/([+-]\d\d)$/, '$1:00'));
+}
+
+export function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: String(row.id),
+    idempotenceToken: row.idempotence_token,
+    status: row.status,
+    target: row.target,
+    methodName: row.method_name,
+    methodArgs: row.method_args,
+    encryptor: row.encryptor,
+    numAttempts: row.num_attempts,
+    scheduledAt: toDate(row.scheduled_at),
+    completedAt: toDate(row.completed_at),
+    createdAt: toDate(row.created_at),
+    updatedAt: toDate(row.updated_at),
+    lastError: row.last_error,
+    leaseOwner: row.lease_owner,
+    leaseExpiresAt: toDate(row.lease_expires_at),
+  };
+}
+
+export { ATTEMPT_COLUMNS as COLUMNS } from '../attempt-columns.js';
+export const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
+
+/**
+ * The SET list that records a failed run: `last_error`, the lease released, and either a new due time
+ * (`retryInMs` milliseconds from now) or `failed` when `retryInMs` is NULL. Parameters are placeholders.
+ */
+export function failureAssignments(lastError: string, retryInMs: string): string {
+  const retry = `${retryInMs}::double precision`;
+  return `last_error = ${lastError},
+         updated_at = now(),
+         lease_owner = NULL,
+         lease_expires_at = NULL,
+         status = CASE WHEN ${retry} IS NULL THEN 'failed' ELSE status END,
+         completed_at = CASE WHEN ${retry} IS NULL THEN now() ELSE completed_at END,
+         scheduled_at = CASE WHEN ${retry} IS NULL THEN scheduled_at ELSE now() + ${retry} * interval '1 millisecond' END`;
+}
