@@ -14,6 +14,7 @@ storeConformance(
     const schema = await database.schema();
     const instances: Kysely<any>[] = [];
     return {
+      singleWriter: false,
       async process() {
         const pool = new pg.Pool({ connectionString: schema.url, max: 4 });
         pool.on('error', () => {});

@@ -20,6 +20,7 @@ storeConformance(
       return made;
     };
     return {
+      singleWriter: false,
       async process() {
         const app = pool();
         return {

@@ -21,6 +21,7 @@ storeConformance(
     // One writer per file: the test's application transactions take turns rather than wait synchronously.
     const turns = new TurnTaking();
     return {
+      singleWriter: true,
       async process() {
         const app = new Database(file);
         app.pragma('journal_mode = WAL');

@@ -22,6 +22,7 @@ storeConformance(
     // One writer per file: the test's application transactions take turns rather than wait synchronously.
     const turns = new TurnTaking();
     return {
+      singleWriter: true,
       async process() {
         const database = new Database(file);
         database.pragma('journal_mode = WAL');

@@ -46,6 +46,7 @@ export function storeConformance(name: string, factory: StoreFactory, options: S
       await a.store.migrate();
       return {
         a,
+        singleWriter: target.singleWriter,
         another: async () => withCapabilities(await target.process()),
         unmigrated: async () => withCapabilities(await (await fresh()).process()),
       };

@@ -58,6 +58,14 @@ export const dashboardCases: Cases = (setup, test) => {
       counts: { pending: 3, succeeded: 2, failed: 1, expired: 1 },
       estimated: [],
     });
+    // Past a cap, a count may be the planner's estimate, but never below the cap.
+    const capped = await d.dashboardStatusCounts(1);
+    for (const [status, exact] of Object.entries({ pending: 3, succeeded: 2, failed: 1, expired: 1 })) {
+      const counted = capped.counts[status as keyof typeof capped.counts];
+      if (capped.estimated.includes(status as never)) expect(counted).toBeGreaterThan(1);
+      else expect(counted).toBe(exact);
+    }
+    expect(capped.estimated).not.toContain('failed');
     const count = (filter: Partial<AttemptFilter>) => d.dashboardAttemptCount({ timeField: 'created', ...filter });
     expect(await count({})).toBe(7);
     expect(await count({ status: 'pending' })).toBe(3);

@@ -183,6 +183,36 @@ export const insertCases: Cases = (setup, test) => {
     expect(await a.store.attemptList({ limit: 10, idempotenceToken: 'race' })).toEqual([two.attempt]);
   });
 
+  test('an insert racing the completion of the attempt with its token returns that attempt, never a second one', async () => {
+    const env = await setup();
+    const { a } = env;
+    const b = await env.another();
+    const first = await a.insert({ idempotenceToken: 'done-race' });
+    const [held] = await a.worker.attemptClaimDue({ limit: 1, owner: 'w1', leaseMs: 60_000, methods: [FULFILL] });
+    const claim = { id: held!.id, numAttempts: held!.numAttempts };
+    const insertAgain = () =>
+      b.inTransaction((tx) =>
+        b.store.attemptInsert(tx, newAttempt({ idempotenceToken: 'done-race', methodArgs: 'second' })),
+      );
+    let racing: ReturnType<typeof insertAgain> | undefined;
+    await a.store.transaction(async (tx) => {
+      expect(await a.worker.attemptLockClaims(tx, 'w1', [claim])).toHaveLength(1);
+      expect(await a.worker.attemptMarkSucceededClaims(tx, 'w1', [claim])).toEqual([first.id]);
+      // Where writers can overlap, the insert runs while the completion is not yet committed.
+      if (!env.singleWriter) {
+        racing = insertAgain();
+        await sleep(100);
+      }
+    });
+    const again = await (racing ?? insertAgain());
+    expect(again.created).toBe(false);
+    expect(again.attempt.id).toBe(first.id);
+    expect(again.attempt.methodArgs).toBe(first.methodArgs);
+    expect(await a.store.attemptList({ limit: 10, idempotenceToken: 'done-race' })).toEqual([
+      expect.objectContaining({ id: first.id, status: 'succeeded' }),
+    ]);
+  });
+
   test('insertMany returns results in input order, deduplicating tokens within the batch and against existing rows', async () => {
     const { a } = await setup();
     expect(a.store.attemptInsertMany).toBeTypeOf('function');

@@ -84,10 +84,10 @@ export const outcomeCases: Cases = (setup, test) => {
     const x = await a.insert();
     const [held] = await claim(a, 'w1');
     await a.store.transaction((tx) =>
-      a.worker.attemptRecordClaimFailure(tx, 'w1', claimOf(held!), { lastError: 'soon', retryInMs: 40 }),
+      a.worker.attemptRecordClaimFailure(tx, 'w1', claimOf(held!), { lastError: 'soon', retryInMs: 300 }),
     );
     expect(await claim(a, 'w1')).toEqual([]);
-    await sleep(80);
+    await sleep(400);
     const [again] = await claim(a, 'w2');
     expect(again).toMatchObject({ id: x.id, numAttempts: 2, leaseOwner: 'w2', lastError: 'soon' });
   });
@@ -171,6 +171,8 @@ export const outcomeCases: Cases = (setup, test) => {
     expect(succeeded).toMatchObject({ status: 'succeeded', leaseOwner: null });
     expect(succeeded.completedAt).toBeInstanceOf(Date);
     expect(await a.store.attemptFind(x.id)).toEqual(succeeded);
+    // A completed attempt still locks and reads as it is (perform's "already done").
+    expect(await a.store.transaction((tx) => a.store.attemptLock(tx, x.id))).toEqual({ attempt: succeeded, due: true });
   });
 
   test('lockClaims returns the claims the owner still holds, by id, and holds them until the transaction ends', async () => {

@@ -20,6 +20,11 @@ export interface StoreProcess<Tx = any, AppTx = any> {
 /** A fresh, empty database namespace (a PostgreSQL schema, a SQLite file) for one test. */
 export interface StoreTarget {
   process(): Promise<StoreProcess>;
+  /**
+   * One transaction writes at a time on the whole database (SQLite): a case that would overlap an application's
+   * write with an open store transaction runs the two one after the other (they cannot interleave there).
+   */
+  readonly singleWriter: boolean;
   /** Closes every connection the target opened. */
   close(): Promise<void>;
 }
@@ -82,6 +87,7 @@ export class TurnTaking {
 export interface StoreEnv {
   /** The first process; its store is migrated. */
   readonly a: Proc;
+  readonly singleWriter: boolean;
   /** Another process on the same database (new connections, a new store). */
   another(): Promise<Proc>;
   /** A process on a fresh database whose store is not migrated. */
