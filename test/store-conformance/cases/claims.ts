@@ -119,7 +119,9 @@ export const claimCases: Cases = (setup, test) => {
     const [held] = await claim(a, 'w1', { leaseMs: 2_000 });
     expect(held).toBeDefined();
     expect(await claim(a, 'w2')).toEqual([]);
-    expect(await a.store.attemptListDueIds(10, [FULFILL])).toEqual([held!.id]);
+    expect(
+      await a.relay.attemptClaimForHandoff({ limit: 10, owner: 'r1', leaseMs: 60_000, methods: [FULFILL] }),
+    ).toEqual([]);
   });
 
   test('a claim never takes an attempt a transaction holds locked, even after its lease lapsed', async () => {

@@ -87,6 +87,7 @@ export class TurnTaking {
 export interface StoreEnv {
   /** The first process; its store is migrated. */
   readonly a: Proc;
+  /** As `StoreTarget.singleWriter`. */
   readonly singleWriter: boolean;
   /** Another process on the same database (new connections, a new store). */
   another(): Promise<Proc>;
