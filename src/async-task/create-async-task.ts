@@ -29,7 +29,10 @@ import { createWorker } from '../worker/worker.js';
 import type { AsyncTask, AsyncTaskOptions } from './async-task.js';
 import { attachInternals } from './internals.js';
 
-/** Creates the library's entry point over one database driver and a registry of targets. */
+/**
+ * Creates the library's entry point over one database driver and a registry of targets. The composition root:
+ * the one place that ties the contract (core) to the worker, the relay and the recurring schedules.
+ */
 export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx = Tx>(
   options: AsyncTaskOptions<Targets, Tx, AppTx>,
 ): AsyncTask<Targets, Tx, AppTx> {

@@ -1,6 +1,8 @@
 import { AttemptNotFoundError, InvalidArgumentsError } from './errors.js';
 import type { EnqueueOptions } from './types.js';
 
+/** The checks of what a caller passes to enqueue and to the id-taking operations: typed errors, never a database error. */
+
 const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
 const MAX_ID = 2n ** 63n - 1n;
 /** What both databases store faithfully (PostgreSQL's timestamptz reaches further back, SQLite sorts ISO text). */
@@ -14,12 +16,14 @@ export function attemptIdOrNull(id: unknown): string | null {
   return ID_PATTERN.test(text) && BigInt(text) <= MAX_ID ? text : null;
 }
 
+/** `id` as text, or `AttemptNotFoundError`: an id no database row can have names no attempt. */
 export function normalizeId(id: string | number | bigint): string {
   const text = attemptIdOrNull(id);
   if (text === null) throw new AttemptNotFoundError(String(id).slice(0, 100));
   return text;
 }
 
+/** The idempotence token and due time of `options`, checked; `InvalidArgumentsError` for anything else. */
 export function checkEnqueueOptions(options: EnqueueOptions | undefined): {
   token: string | null;
   scheduledAt: Date | null;

@@ -347,6 +347,16 @@ forEachDialect('dashboard handler', (env) => {
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 
+  it('takes only the value createAsyncTask returned: a look-alike copy has no store to read', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    expect(() => createDashboard({ asyncTask: { ...asyncTask } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/createAsyncTask returned/) }),
+    );
+    expect(Object.keys(asyncTask)).not.toContain('internals');
+    expect((await DashboardClient.over(createDashboard({ asyncTask })).get('/')).status).toBe(200);
+  });
+
   it('read-only mode and the authorize hook: no buttons, actions answer 403', async () => {
     const e = await env();
     const asyncTask = await e.make(noRetry);
