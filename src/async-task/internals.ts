@@ -21,12 +21,9 @@ export function findInternals(asyncTask: unknown): PerformDeps<any, any> | undef
   return typeof asyncTask === 'object' && asyncTask !== null ? INTERNALS.get(asyncTask) : undefined;
 }
 
-/** The internals of `asyncTask`; `InvalidOptionsError` naming `who` when it is not a value `createAsyncTask` returned. */
-export function internalsOf<Tx, AppTx>(
-  asyncTask: AsyncTask<any, Tx, AppTx>,
-  who = 'async-task',
-): PerformDeps<Tx, AppTx> {
+/** The internals of `asyncTask`; `InvalidOptionsError` when it is not a value `createAsyncTask` returned. */
+export function internalsOf<Tx, AppTx>(asyncTask: AsyncTask<any, Tx, AppTx>): PerformDeps<Tx, AppTx> {
   const deps = findInternals(asyncTask);
-  if (!deps) throw new InvalidOptionsError(`${who}: asyncTask must be the value createAsyncTask returned`);
+  if (!deps) throw new InvalidOptionsError('asyncTask must be the value createAsyncTask returned');
   return deps;
 }
