@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { postgres } from '../src/drivers/postgres.js';
 import { createAsyncTask } from '../src/index.js';
-import { type AttemptFilter, type DashboardStore, dashboardQueriesOf } from '../src/store/dashboard-store.js';
+import type { AttemptFilter, DashboardStore } from '../src/store/dashboard-store.js';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -172,7 +172,7 @@ async function main() {
     console.log(
       `seeded ${ROWS.toLocaleString('en-US')} attempts in ${((performance.now() - started) / 1000).toFixed(1)} s`,
     );
-    const dashboard = dashboardQueriesOf(store)!;
+    const dashboard = store.dashboardQueries();
     const first = await dashboard.dashboardAttemptSearch({ timeField: 'created', order: 'desc', limit: 50 });
     const someId = String(Math.floor(ROWS / 2));
     const list = queries(dashboard, (id) => asyncTask.find(id), first.nextCursor!, someId);

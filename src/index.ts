@@ -1,11 +1,6 @@
+export type { AsyncTask, AsyncTaskOptions, DrainOptions, EnqueueManyOptions } from './async-task/async-task.js';
+export { createAsyncTask } from './async-task/create-async-task.js';
 export type { AcceptPlaintext } from './core/args-crypto.js';
-export {
-  type AsyncTask,
-  type AsyncTaskOptions,
-  createAsyncTask,
-  type DrainOptions,
-  type EnqueueManyOptions,
-} from './core/async-task.js';
 export { decodeArgs, encodeArgs } from './core/codec.js';
 export {
   type AesGcmEncryptorOptions,

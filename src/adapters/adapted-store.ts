@@ -1,82 +1,108 @@
 import type { Store, TransactionOptions } from '../store/store.js';
-import type { WorkerStore } from '../store/worker-store.js';
-
-/** How a client's transaction handle maps onto the handle a dialect's store runs its SQL on. */
-export interface TransactionBridge<Tx, Inner> {
-  /** What the store's SQL runs on inside the client's transaction `tx` (the same connection). */
-  inner(tx: Tx): Inner;
-  /** Runs `fn` in a new transaction of the client: commits when it resolves, rolls back when it throws. */
-  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
-}
-
-// The Store operations that take the caller's transaction as their first argument
-// (test/unit/adapted-store.test.ts fails when a store gains one that is missing here).
-export const TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
-  'attemptInsert',
-  'attemptInsertSync',
-  'attemptInsertMany',
-  'attemptLock',
-  'attemptMarkSucceeded',
-  'attemptComplete',
-  'attemptRequeue',
-]);
-
-// The WorkerStore operations that take a transaction (or null: none) as their first argument.
-export const WORKER_TX_OPERATIONS: ReadonlySet<string | symbol> = new Set<string | symbol>([
-  'attemptLockClaims',
-  'attemptScope',
-  'attemptMarkSucceededClaims',
-  'attemptRecordClaimFailure',
-]);
-
-/** `target` with the named operations taking `Tx` (or null) first, mapped to `Inner` for it. */
-function mapTxArgument<Tx, Inner>(target: object, operations: ReadonlySet<string | symbol>, inner: (tx: Tx) => Inner) {
-  return new Proxy(target, {
-    get(object, key) {
-      const value: unknown = Reflect.get(object, key, object);
-      if (typeof value !== 'function') return value;
-      if (!operations.has(key)) return value.bind(object);
-      return (tx: Tx | null, ...rest: unknown[]) => value.call(object, tx === null ? null : inner(tx), ...rest);
-    },
-  });
-}
+import type { AttemptScope, WorkerStore } from '../store/worker-store.js';
 
 /**
- * A store whose transactions are the client's own (a Kysely `Transaction`, a Knex `trx`, …):
- * `enqueue` takes one, and targets receive one as `ctx.tx`. Operations that take no transaction
- * are the inner store's, unchanged: operations added to a store later pass through by themselves.
+ * How a client's handles map onto the client a dialect's store runs its SQL on. `Tx` is what targets get as
+ * `ctx.tx`, `AppTx` what the application passes to `enqueue`, `Inner` what the store speaks (`PgQueryable`,
+ * `SqliteDatabaseLike`).
  */
-export function adaptStore<Tx, Inner>(inner: Store<Inner>, bridge: TransactionBridge<Tx, Inner>): Store<Tx> {
-  const transaction = <T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions) => bridge.transaction(fn, options);
-  const workerStore = inner.workerStore?.();
-  const mappedWorkerStore = workerStore && mapTxArgument(workerStore, WORKER_TX_OPERATIONS, bridge.inner);
-  // A target gets the client's own handle as ctx.tx; the scope cannot watch its statements, so the
-  // attempt's savepoint is opened before the target runs, on the same connection, and the transaction is
-  // asked after it returns whether a statement it caught an error from left it aborted.
-  const adaptedWorkerStore =
-    mappedWorkerStore &&
-    new Proxy(mappedWorkerStore, {
-      get(target, key) {
-        if (key !== 'attemptScope') return Reflect.get(target, key);
-        return (tx: Tx) => {
-          const scope = (workerStore as WorkerStore<Inner>).attemptScope(bridge.inner(tx));
-          return {
-            tx,
-            begin: () => scope.open(),
-            open: () => scope.open(),
-            rollback: () => scope.rollback(),
-            check: () => scope.probe(),
-            probe: () => scope.probe(),
-          };
-        };
-      },
-    });
-  const adapted = mapTxArgument(inner, TX_OPERATIONS, bridge.inner);
-  return new Proxy(adapted, {
-    get(target, key) {
-      if (key === 'transaction') return transaction;
-      if (key === 'workerStore') return adaptedWorkerStore && (() => adaptedWorkerStore);
-      return Reflect.get(target, key);
-    },
-  }) as unknown as Store<Tx>;
+export interface ClientBridge<Tx, Inner, AppTx = Tx> {
+  /** The store's client on the same connection as `tx`, inside the same transaction. */
+  unwrap(tx: Tx | AppTx): Inner;
+  /** Runs `fn` in a new transaction of the client: commits when it resolves, rolls back when it throws. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * What a target gets as `ctx.tx` for the store's scope of one attempt opened on `tx`, when the store can watch
+   * the target's statements through it (the store's own clients). Absent (an ORM's handle, which the store cannot
+   * watch): `tx` itself; the attempt's savepoint is then opened before the target runs, and the transaction is
+   * asked after it returns whether a statement it caught an error from left it aborted.
+   */
+  scoped?(scope: AttemptScope<Inner>): Tx;
+}
+
+/** Every member of `T`, optional ones included (as `undefined` where absent): adding one to `T` breaks the build here. */
+type Complete<T> = { [K in keyof Required<T>]: T[K] };
+
+/**
+ * The store over `inner` whose operations take and hand out the client's handles. Each operation maps its
+ * handle explicitly through `bridge`; the rest are the inner store's.
+ */
+export function adaptStore<Tx, Inner, AppTx = Tx>(
+  inner: Store<Inner>,
+  bridge: ClientBridge<Tx, Inner, AppTx>,
+): Store<Tx, AppTx> {
+  const { unwrap } = bridge;
+  const insertSync = inner.attemptInsertSync?.bind(inner);
+  const insertMany = inner.attemptInsertMany?.bind(inner);
+  const workerStore = adaptWorkerStore(inner.workerStore(), bridge);
+  const store: Complete<Store<Tx, AppTx>> = {
+    dialect: inner.dialect,
+    tableName: inner.tableName,
+    migrate: () => inner.migrate(),
+    schemaVersion: inner.schemaVersion?.bind(inner),
+    isMissingTableError: inner.isMissingTableError?.bind(inner),
+    attemptInsert: (tx, attempt) => inner.attemptInsert(unwrap(tx), attempt),
+    attemptInsertSync: insertSync && ((tx, attempt) => insertSync(unwrap(tx), attempt)),
+    attemptInsertMany: insertMany && ((tx, attempts) => insertMany(unwrap(tx), attempts)),
+    attemptFind: (id) => inner.attemptFind(id),
+    attemptList: (options) => inner.attemptList(options),
+    attemptFindLastByTokenPrefix: inner.attemptFindLastByTokenPrefix?.bind(inner),
+    attemptListDueIds: (limit, methods) => inner.attemptListDueIds(limit, methods),
+    attemptFindWithDue: (id) => inner.attemptFindWithDue(id),
+    attemptCountRun: (id) => inner.attemptCountRun(id),
+    transaction: (fn, options) => bridge.transaction(fn, options),
+    attemptLock: (tx, id) => inner.attemptLock(unwrap(tx), id),
+    attemptMarkSucceeded: (tx, id) => inner.attemptMarkSucceeded(unwrap(tx), id),
+    attemptComplete: (tx, id, status) => inner.attemptComplete(unwrap(tx), id, status),
+    attemptRequeue: (tx, id) => inner.attemptRequeue(unwrap(tx), id),
+    attemptRecordFailure: (id, failure) => inner.attemptRecordFailure(id, failure),
+    close: () => inner.close(),
+    workerStore: () => workerStore,
+    relayStore: () => inner.relayStore(),
+    dashboardQueries: () => inner.dashboardQueries(),
+  };
+  return Object.freeze(store);
+}
+
+function adaptWorkerStore<Tx, Inner, AppTx>(
+  inner: WorkerStore<Inner>,
+  bridge: ClientBridge<Tx, Inner, AppTx>,
+): WorkerStore<Tx> {
+  const { unwrap, scoped } = bridge;
+  const orNull = (tx: Tx | null) => (tx === null ? null : unwrap(tx));
+  const attemptScope = (tx: Tx): AttemptScope<Tx> => {
+    const scope = inner.attemptScope(unwrap(tx));
+    if (scoped) {
+      return {
+        tx: scoped(scope),
+        begin: () => scope.begin(),
+        open: () => scope.open(),
+        rollback: () => scope.rollback(),
+        check: () => scope.check(),
+        probe: () => scope.probe(),
+      };
+    }
+    return {
+      tx,
+      begin: () => scope.open(),
+      open: () => scope.open(),
+      rollback: () => scope.rollback(),
+      check: () => scope.probe(),
+      probe: () => scope.probe(),
+    };
+  };
+  const store: Complete<WorkerStore<Tx>> = {
+    attemptClaimDue: (options) => inner.attemptClaimDue(options),
+    attemptExtendLeases: (owner, ids, leaseMs) => inner.attemptExtendLeases(owner, ids, leaseMs),
+    attemptReleaseClaims: (owner, claims, options) => inner.attemptReleaseClaims(owner, claims, options),
+    attemptLockClaims: (tx, owner, claims) => inner.attemptLockClaims(unwrap(tx), owner, claims),
+    attemptScope,
+    attemptMarkSucceededClaims: (tx, owner, claims) => inner.attemptMarkSucceededClaims(orNull(tx), owner, claims),
+    attemptRecordClaimFailure: (tx, owner, claim, failure) =>
+      inner.attemptRecordClaimFailure(orNull(tx), owner, claim, failure),
+    attemptPruneCompleted: (options) => inner.attemptPruneCompleted(options),
+    runExclusive: (name, fn) => inner.runExclusive(name, fn),
+    subscribeWake: (onWake, onError) => inner.subscribeWake(onWake, onError),
+  };
+  return Object.freeze(store);
 }

@@ -35,12 +35,13 @@ export function drizzleSqliteDriver<DB extends DrizzleSqliteLike>(
   const schema = db._.fullSchema;
   return adaptStore<DrizzleSqliteTx<DB>, SqliteDatabaseLike>(inner, {
     // A transaction of the application's database runs on its one connection.
-    inner: (tx) => connections.get(tx) ?? db.$client,
+    unwrap: (tx) => connections.get(tx) ?? db.$client,
     // On a timeout the store closes its connection: a late write through the wrapper then fails.
     transaction: (fn, transactionOptions) =>
       inner.transaction((connection) => {
         const wrapped = drizzle({ client: connection as never, ...(schema ? { schema } : {}) });
         connections.set(wrapped, connection);
+        // Drizzle's database of the same schema as `db`; its type is built from the schema object, not from `DB`.
         return fn(wrapped as unknown as DrizzleSqliteTx<DB>);
       }, transactionOptions),
   });

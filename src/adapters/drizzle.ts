@@ -50,7 +50,7 @@ export function drizzleDriver<Tx extends DrizzlePgQueryable>(
     options,
   );
   return adaptStore<Tx, PgQueryable>(inner, {
-    inner: queryable,
+    unwrap: queryable,
     // Drizzle would run a late query of a timed-out target on a released connection: refuse it.
     transaction: (fn) => db.transaction((tx) => withGuard(tx, fn)),
   });

@@ -47,7 +47,7 @@ export function knexDriver<Trx extends KnexQueryable>(
     options,
   );
   return adaptStore<Trx, PgQueryable>(inner, {
-    inner: queryable,
+    unwrap: queryable,
     transaction: (fn) => knex.transaction((trx) => fn(trx)),
   });
 }

@@ -32,7 +32,7 @@ export function kyselySqliteDriver<DB>(
   };
   return adaptStore<Kysely<DB>, SqliteDatabaseLike>(inner, {
     // The application's transactions run on its one connection, the database given here.
-    inner: (tx) => connectionOf.get(tx) ?? database,
+    unwrap: (tx) => connectionOf.get(tx) ?? database,
     transaction: (fn, transactionOptions) =>
       inner.transaction((connection) => fn(kyselyOn(connection)), transactionOptions),
   });

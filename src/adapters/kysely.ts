@@ -56,7 +56,7 @@ export function kyselyDriver<Trx extends KyselyQueryable>(
     options,
   );
   return adaptStore<Trx, PgQueryable>(inner, {
-    inner: queryable,
+    unwrap: queryable,
     transaction: (fn) => db.transaction().execute(fn),
   });
 }

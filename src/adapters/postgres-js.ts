@@ -51,7 +51,7 @@ export function postgresJsDriver<Tx extends PostgresJsQueryable>(
     options,
   );
   return adaptStore<Tx, PgQueryable>(inner, {
-    inner: queryable,
+    unwrap: queryable,
     // postgres.js would run a late query of a timed-out target outside the transaction: refuse it.
     transaction: (fn) => sql.begin((tx) => withGuard(tx, fn)),
   });

@@ -62,5 +62,5 @@ export function prismaDriver<Tx extends PrismaQueryable>(
     { query: queryable(prisma).query, transaction: (fn) => transaction((tx) => fn(queryable(tx))) },
     storeOptions,
   );
-  return adaptStore<Tx, PgQueryable>(inner, { inner: queryable, transaction });
+  return adaptStore<Tx, PgQueryable>(inner, { unwrap: queryable, transaction });
 }

@@ -1,5 +1,3 @@
-import { AsyncTaskError } from '../core/errors.js';
-import { type DashboardStore, dashboardQueriesOf } from '../store/dashboard-store.js';
 import { handleAction } from './actions.js';
 import { SCRIPT, STYLESHEET } from './assets.js';
 import { accessFor, identityOf } from './auth.js';
@@ -58,14 +56,6 @@ function plain(status: number, text: string, headers: Record<string, string> = {
   return respond(text, status, { 'content-type': 'text/plain; charset=utf-8', ...headers });
 }
 
-function dashboardStoreOf(options: DashboardOptions): DashboardStore {
-  const queries = dashboardQueriesOf(options.asyncTask.internals.store);
-  if (!queries) {
-    throw new AsyncTaskError('INVALID_OPTIONS', 'createDashboard: this driver has no dashboard queries');
-  }
-  return queries;
-}
-
 /** The body's text, read chunk by chunk and given up (the stream cancelled) past `limit` bytes: `null`. */
 async function readLimited(request: Request, limit: number): Promise<string | null> {
   if (!request.body) return '';
@@ -100,9 +90,8 @@ async function readForm(request: Request): Promise<URLSearchParams | 'too-large'
  */
 export function createDashboard(options: DashboardOptions): DashboardHandler {
   const resolved = resolveOptions(options);
-  const store = dashboardStoreOf(options);
   const csrf = new CsrfTokens(resolved.csrfSecret);
-  const { basePath, logger } = resolved;
+  const { basePath, logger, store } = resolved;
   const href = (path: string) => `${basePath}${path === '/' && basePath !== '' ? '' : path}` || '/';
 
   const route = async (request: Request, url: URL, path: string): Promise<Response> => {

@@ -1,6 +1,8 @@
-import type { AsyncTask } from '../core/async-task.js';
+import type { AsyncTask } from '../async-task/async-task.js';
+import { findInternals } from '../async-task/internals.js';
 import { InvalidOptionsError } from '../core/errors.js';
 import type { Logger } from '../core/types.js';
+import type { DashboardStore } from '../store/dashboard-store.js';
 
 /** What a request may do: everything, only read, or nothing. */
 export type Access = 'full' | 'read-only' | 'none';
@@ -52,6 +54,8 @@ export interface DashboardOptions {
 
 export interface ResolvedOptions {
   readonly asyncTask: AsyncTask<any, any>;
+  /** The reads of `asyncTask`'s store. */
+  readonly store: DashboardStore;
   readonly basePath: string;
   readonly authorize: DashboardOptions['authorize'];
   readonly identify: DashboardOptions['identify'];
@@ -78,7 +82,8 @@ function positiveInteger(value: number | undefined, fallback: number, name: stri
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   if (!options || typeof options !== 'object') throw new InvalidOptionsError('createDashboard needs an options object');
   const { asyncTask } = options;
-  if (!asyncTask || typeof asyncTask.retry !== 'function' || !asyncTask.internals) {
+  const internals = findInternals(asyncTask);
+  if (!internals) {
     throw new InvalidOptionsError('createDashboard: asyncTask must be the value createAsyncTask returned');
   }
   const basePath = (options.basePath ?? '').replace(/\/+$/, '');
@@ -109,6 +114,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   }
   return Object.freeze({
     asyncTask,
+    store: internals.store.dashboardQueries(),
     basePath,
     authorize: options.authorize,
     identify: options.identify,
@@ -118,7 +124,7 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     csrfSecret: options.csrfSecret,
     pageSize: positiveInteger(options.pageSize, 50, 'pageSize', 1000),
     bulkLimit: positiveInteger(options.bulkLimit, 10_000, 'bulkLimit', 1_000_000),
-    logger: options.logger ?? asyncTask.internals.logger,
+    logger: options.logger ?? internals.logger,
     title: options.title ?? 'AsyncTask',
   });
 }

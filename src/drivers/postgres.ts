@@ -1,3 +1,4 @@
+import { adaptStore } from '../adapters/adapted-store.js';
 import {
   type PgPoolLike,
   type PgQueryable,
@@ -23,7 +24,7 @@ export type PostgresTx = PgQueryable & { readonly totalCount?: never; readonly i
 /** The client the pool hands out: what targets receive as `ctx.tx` (a `pg.PoolClient` for a `pg.Pool`). */
 export type PoolClientOf<Pool extends PgPoolLike> = Pool extends {
   // pg.Pool's last `connect` overload takes a callback; overload inference sees only that one.
-  connect(callback: (error: any, client: infer Client, done: any) => void): void;
+  connect(callback: (error: any, client: infer Client extends PgQueryable | undefined, done: any) => void): void;
 }
   ? NonNullable<Client>
   : Awaited<ReturnType<Pool['connect']>>;
@@ -37,5 +38,13 @@ export function postgres<Pool extends PgPoolLike>(
   pool: Pool,
   options: PostgresStoreOptions = {},
 ): Store<PoolClientOf<Pool>, PostgresTx> {
-  return new PostgresStore(pool, options) as unknown as Store<PoolClientOf<Pool>, PostgresTx>;
+  type Client = PoolClientOf<Pool>;
+  const inner = new PostgresStore(pool, options);
+  return adaptStore<Client, PgQueryable, PostgresTx>(inner, {
+    unwrap: (tx) => tx,
+    // The store runs its transactions on a client `pool.connect()` lent, and a target's scope is that client
+    // (watched): both are the pool's own clients, which its type does not carry.
+    transaction: (fn, transactionOptions) => inner.transaction((client) => fn(client as Client), transactionOptions),
+    scoped: (scope) => scope.tx as Client,
+  });
 }

@@ -1,3 +1,4 @@
+import { adaptStore } from '../adapters/adapted-store.js';
 import { type SqliteDatabaseLike, SqliteStore, type SqliteStoreOptions } from '../store/sqlite/sqlite-store.js';
 import type { Store } from '../store/store.js';
 
@@ -15,6 +16,13 @@ export function sqlite<Database extends SqliteDatabaseLike>(
   database: Database,
   options: SqliteStoreOptions = {},
 ): Store<Database> {
-  // The library's own connections are opened with the same constructor, so they are `Database`s too.
-  return new SqliteStore(database, options) as unknown as Store<Database>;
+  const inner = new SqliteStore(database, options);
+  return adaptStore<Database, SqliteDatabaseLike>(inner, {
+    unwrap: (tx) => tx,
+    // The store's own connections are opened with `database`'s constructor (an in-memory database is `database`
+    // itself), and a target's scope is that connection: they are `Database`s, which the store's type does not carry.
+    transaction: (fn, transactionOptions) =>
+      inner.transaction((connection) => fn(connection as Database), transactionOptions),
+    scoped: (scope) => scope.tx as Database,
+  });
 }

@@ -1,4 +1,3 @@
-import type { AsyncTask } from '../core/async-task.js';
 import {
   AttemptNotFoundError,
   InvalidArgumentsError,
@@ -7,7 +6,7 @@ import {
   UnknownTargetError,
 } from '../core/errors.js';
 import type { PerformOptions } from '../core/perform.js';
-import type { Logger, PerformOutcome } from '../core/types.js';
+import type { Logger, PerformOutcome, PerformResult } from '../core/types.js';
 import { decodeMessage, type RelayMessage } from './message.js';
 
 /**
@@ -19,8 +18,10 @@ import { decodeMessage, type RelayMessage } from './message.js';
  */
 export type ConsumeOutcome = PerformOutcome | 'not-pending' | 'not-found' | 'invalid' | 'unknown-target';
 
-/** The part of `AsyncTask` a consumer needs. */
-export type Performer = Pick<AsyncTask<any, any, any>, 'perform'>;
+/** The part of `AsyncTask` a consumer needs: its `perform`. */
+export interface Performer {
+  perform(id: string | number | bigint, options?: PerformOptions): Promise<PerformResult>;
+}
 
 export interface ConsumeOptions extends PerformOptions {
   logger?: Logger;

@@ -173,8 +173,7 @@ class AttemptRelay<Tx> implements Relay {
 
   async start(): Promise<void> {
     if (this.currentState !== 'new') throw new InvalidStateError(`relay is ${this.currentState}; start it only once`);
-    const store = this.deps.store.relayStore?.();
-    if (!store) throw new InvalidOptionsError(`the ${this.deps.store.dialect} driver has no relay support`);
+    const store = this.deps.store.relayStore();
     this.currentState = 'starting';
     this.store = store;
     this.methods = registeredMethods(this.deps.targets);
@@ -187,10 +186,8 @@ class AttemptRelay<Tx> implements Relay {
   }
 
   private async subscribe(): Promise<void> {
-    const workerStore = this.deps.store.workerStore?.();
-    if (!workerStore) return;
     try {
-      this.subscription = await workerStore.subscribeWake(
+      this.subscription = await this.deps.store.workerStore().subscribeWake(
         () => this.wake(),
         (error) => this.emit('error', { error, during: 'listening for new attempts' }),
       );

@@ -113,14 +113,6 @@ export function decodeSearchCursor(cursor: string): { key: string; id: string } 
   return match ? { key: match[1]!, id: match[2]! } : null;
 }
 
-/** The dashboard's operations of a store (`dashboardQueries()` of each dialect's store), or `null`. */
-export function dashboardQueriesOf(store: unknown): DashboardStore | null {
-  const queries = (store as { dashboardQueries?: () => unknown } | null)?.dashboardQueries?.();
-  return queries && typeof (queries as Partial<DashboardStore>).dashboardAttemptSearch === 'function'
-    ? (queries as DashboardStore)
-    : null;
-}
-
 export interface TargetStatusRow {
   target: string;
   method_name: string;

@@ -1,5 +1,6 @@
 import type { RegisteredMethod } from '../core/registry.js';
 import type { Attempt, AttemptStatus, ListOptions } from '../core/types.js';
+import type { DashboardStore } from './dashboard-store.js';
 import type { RelayStore } from './relay-store.js';
 import type { WorkerStore } from './worker-store.js';
 
@@ -101,7 +102,9 @@ export interface Store<Tx, AppTx = Tx> {
   close(): Promise<void>;
 
   /** The worker's operations on this database (see worker-store.ts), over the same `Tx`. */
-  workerStore?(): WorkerStore<any>;
+  workerStore(): WorkerStore<Tx>;
   /** The relay's operations on this database (see relay-store.ts). */
-  relayStore?(): RelayStore;
+  relayStore(): RelayStore;
+  /** The dashboard's and the CLI's reads and "run now" (see dashboard-store.ts). */
+  dashboardQueries(): DashboardStore;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { errorText } from '../core/error-text.js';
-import { InvalidOptionsError, InvalidStateError } from '../core/errors.js';
+import { InvalidStateError } from '../core/errors.js';
 import type { PerformDeps } from '../core/perform-deps.js';
 import { type RegisteredMethod, registeredMethods } from '../core/registry.js';
 import type { Attempt } from '../core/types.js';
@@ -112,8 +112,7 @@ class AttemptWorker<Tx> implements Worker {
 
   async start(): Promise<void> {
     if (this.currentState !== 'new') throw new InvalidStateError(`worker is ${this.currentState}; start it only once`);
-    const store = this.deps.store.workerStore?.();
-    if (!store) throw new InvalidOptionsError(`the ${this.deps.store.dialect} driver has no worker support`);
+    const store = this.deps.store.workerStore();
     // Fail fast, with the fix in the message (unreachable, or not migrated), instead of logging errors forever.
     await this.deps.checkReady?.();
     this.currentState = 'starting';

@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { internalsOf } from '../../src/async-task/internals.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { sqlite } from '../../src/drivers/sqlite.js';
 import { type AsyncTask, createAsyncTask } from '../../src/index.js';
@@ -58,10 +59,10 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       closers.push(() => asyncTask.close());
       expectOk(await cli('migrate'), 'migrate');
       // One nightly tick, enqueued at a controlled time (yesterday 03:00 Berlin), then performed.
-      const tick = asyncTask.internals.schedules![0]!.ticksUpTo(new Date(Date.now() - 86_400_000), 1)[0]!;
+      const tick = internalsOf(asyncTask).schedules![0]!.ticksUpTo(new Date(Date.now() - 86_400_000), 1)[0]!;
       let clock = new Date(tick.getTime() - 60_000);
-      const nightly = asyncTask.internals.schedules!.slice(0, 1);
-      const scheduler = new RecurringScheduler(asyncTask.internals, nightly, {
+      const nightly = internalsOf(asyncTask).schedules!.slice(0, 1);
+      const scheduler = new RecurringScheduler(internalsOf(asyncTask), nightly, {
         logger: { debug() {}, info() {}, warn() {}, error() {} },
         onError: (error) => {
           throw error;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
-import type { AsyncTask } from '../../src/core/async-task.js';
+import type { AsyncTask } from '../../src/async-task/async-task.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { sqlite } from '../../src/drivers/sqlite.js';
 import { createAsyncTask } from '../../src/index.js';

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { internalsOf } from '../../src/async-task/internals.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { aesGcmEncryptor } from '../../src/index.js';
-import { dashboardQueriesOf } from '../../src/store/dashboard-store.js';
 import { forEachDialect } from '../support/suite.js';
 import { DashboardClient, rowIds } from './client.js';
 import { seed } from './seed.js';
@@ -54,14 +54,14 @@ forEachDialect('dashboard handler', (env) => {
     const e = await env();
     const asyncTask = await e.make(noRetry);
     await seed(e, asyncTask);
-    const store = dashboardQueriesOf(asyncTask.internals.store)!;
+    const store = internalsOf(asyncTask).store.dashboardQueries();
     expect(await store.dashboardStatusCounts(100)).toEqual({
       counts: { pending: 3, succeeded: 4, failed: 2, expired: 0 },
       estimated: [],
     });
     const capped = await store.dashboardStatusCounts(2);
     expect(capped.counts.failed).toBe(2);
-    if (asyncTask.internals.store.dialect === 'postgres') {
+    if (internalsOf(asyncTask).store.dialect === 'postgres') {
       expect([...capped.estimated].sort()).toEqual(['pending', 'succeeded']);
       expect(capped.counts.succeeded).toBeGreaterThanOrEqual(3);
     } else {
@@ -282,7 +282,7 @@ forEachDialect('dashboard handler', (env) => {
     // Due now: a worker takes it.
     await asyncTask.drain();
     expect((await asyncTask.find(ids.later[0]!))?.status).toBe('succeeded');
-    expect(await dashboardQueriesOf(asyncTask.internals.store)!.dashboardRunNow([ids.later[0]!])).toEqual([]);
+    expect(await internalsOf(asyncTask).store.dashboardQueries().dashboardRunNow([ids.later[0]!])).toEqual([]);
 
     const readOnly = DashboardClient.over(createDashboard({ asyncTask, readOnly: true }));
     expect((await readOnly.get(`/attempts/${ids.later[1]}`)).text).not.toContain('Run now');
@@ -345,6 +345,16 @@ forEachDialect('dashboard handler', (env) => {
     await client.post('/actions', { op: 'fail:selected', id: ids.due });
     expect(lines.length).toBeGreaterThan(0);
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('takes only the value createAsyncTask returned: a look-alike copy has no store to read', async () => {
+    const e = await env();
+    const asyncTask = await e.make(noRetry);
+    expect(() => createDashboard({ asyncTask: { ...asyncTask } })).toThrow(
+      expect.objectContaining({ code: 'INVALID_OPTIONS', message: expect.stringMatching(/createAsyncTask returned/) }),
+    );
+    expect(Object.keys(asyncTask)).not.toContain('internals');
+    expect((await DashboardClient.over(createDashboard({ asyncTask })).get('/')).status).toBe(200);
   });
 
   it('read-only mode and the authorize hook: no buttons, actions answer 403', async () => {

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { internalsOf } from '../../src/async-task/internals.js';
 import { createDashboard } from '../../src/dashboard/index.js';
 import { RecurringScheduler } from '../../src/recurring/scheduler.js';
 import { forEachDialect } from '../support/suite.js';
@@ -43,7 +44,7 @@ forEachDialect('dashboard schedules view', (env) => {
     expect(page.text).toContain('aria-current="page">Schedules<');
 
     let clock = new Date('2026-05-01T00:00:00Z');
-    const scheduler = new RecurringScheduler(named.internals, named.internals.schedules!, {
+    const scheduler = new RecurringScheduler(internalsOf(named), internalsOf(named).schedules!, {
       logger: { debug() {}, info() {}, warn() {}, error() {} },
       onError: (error) => {
         throw error;

@@ -1,4 +1,5 @@
 import { expect, it } from 'vitest';
+import { internalsOf } from '../../src/async-task/internals.js';
 import { type PerformContext, recurringTickOf } from '../../src/index.js';
 import { RecurringScheduler } from '../../src/recurring/scheduler.js';
 import { type Env, forEachDialect, sleep } from '../support/suite.js';
@@ -9,7 +10,7 @@ const silent = { debug() {}, info() {}, warn() {}, error() {} };
 function controlled(asyncTask: Awaited<ReturnType<Env<unknown>['make']>>, start: string) {
   let clock = new Date(start);
   const errors: unknown[] = [];
-  const scheduler = new RecurringScheduler(asyncTask.internals, asyncTask.internals.schedules ?? [], {
+  const scheduler = new RecurringScheduler(internalsOf(asyncTask), internalsOf(asyncTask).schedules ?? [], {
     logger: silent,
     onError: (error) => errors.push(error),
     now: () => clock,
@@ -177,7 +178,7 @@ forEachDialect('recurring scheduler', (env) => {
     const seen: { tick: string | undefined; scheduledAt: string | undefined }[] = [];
     const asyncTask = await make(everySecond());
     // The sample target records calls; read the tick the way an application would.
-    const original = asyncTask.internals.targets.OrderClient as {
+    const original = internalsOf(asyncTask).targets.OrderClient as {
       echo: (args: unknown, ctx: PerformContext) => unknown;
     };
     const echo = original.echo;

@@ -20,7 +20,7 @@ describe('enqueue is typed from the registry', () => {
   const asyncTask = createAsyncTask({ db: postgres(pool), targets: { OrderClient, Mailer } });
 
   it('accepts registered targets, methods and argument shapes, from any pg client', () => {
-    expectTypeOf(asyncTask.internals.store.transaction).parameter(0).parameter(0).toEqualTypeOf<pg.PoolClient>();
+    expectTypeOf(postgres(pool).transaction).parameter(0).parameter(0).toEqualTypeOf<pg.PoolClient>();
     expectTypeOf(asyncTask.enqueue(client, 'OrderClient', 'fulfill', { orderId: 1 })).resolves.toEqualTypeOf<Attempt>();
     asyncTask.enqueue(client, 'OrderClient', 'cancel', { orderId: 1, reason: 'fraud' });
     asyncTask.enqueue(client, 'Mailer', 'send', { to: 'a@b.c' }, { idempotenceToken: 't', scheduledAt: new Date() });

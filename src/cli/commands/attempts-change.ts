@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import type { AsyncTask } from '../../core/async-task.js';
+import type { AsyncTask } from '../../async-task/async-task.js';
 import { AsyncTaskError } from '../../core/errors.js';
 import { ATTEMPT_TRANSITIONS } from '../../core/transitions.js';
 import type { AttemptStatus } from '../../core/types.js';

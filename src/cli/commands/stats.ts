@@ -1,8 +1,6 @@
 import { Command } from 'commander';
 import { ATTEMPT_STATUSES } from '../../core/types.js';
-import { dashboardQueriesOf } from '../../store/dashboard-store.js';
 import { contextOf, withAsyncTask } from '../context.js';
-import { CliError } from '../errors.js';
 import { positiveInt, withExamples } from '../help.js';
 import { colorStatus, formatAge } from '../output.js';
 
@@ -26,8 +24,7 @@ export function statsCommand(): Command {
       const windowMinutes = Math.min(options.window, 1440);
       await withAsyncTask(context, async ({ store, where }) => {
         // The same read operations as the dashboard's overview, from the store layer.
-        const queries = dashboardQueriesOf(store);
-        if (!queries) throw new CliError(`The ${store.dialect} driver in use has no stats queries`);
+        const queries = store.dashboardQueries();
         const now = Date.now();
         const firstMinute = now - (now % 60_000) - (windowMinutes - 1) * 60_000;
         const [counts, oldestDueAt, buckets] = await Promise.all([

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type AsyncTask, createAsyncTask } from '../../core/async-task.js';
+import type { AsyncTask } from '../../async-task/async-task.js';
+import { createAsyncTask } from '../../async-task/create-async-task.js';
 import { DatabaseUnreachableError, SchemaNotMigratedError } from '../../core/errors.js';
 import type { Logger } from '../../core/types.js';
 import type { Store } from '../../store/store.js';

@@ -7,7 +7,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import Table from 'cli-table3';
 import picocolors from 'picocolors';
-import { createAsyncTask } from '../../core/async-task.js';
+import { createAsyncTask } from '../../async-task/create-async-task.js';
 import { InvalidStateError } from '../../core/errors.js';
 import type { PerformContext } from '../../core/types.js';
 import { sqlite } from '../../drivers/sqlite.js';

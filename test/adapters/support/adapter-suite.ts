@@ -1,4 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { internalsOf } from '../../../src/async-task/internals.js';
 import { silentLogger } from '../../../src/core/types.js';
 import { type AsyncTaskOptions, createAsyncTask, type PerformContext, type Worker } from '../../../src/index.js';
 import { RecurringScheduler } from '../../../src/recurring/scheduler.js';
@@ -197,7 +198,7 @@ export function adapterSuite<Tx>(
       let clock = new Date('2026-05-01T12:00:00Z');
       const schedulers = [asyncTask, other.asyncTask].map(
         (instance) =>
-          new RecurringScheduler(instance.internals, instance.internals.schedules ?? [], {
+          new RecurringScheduler(internalsOf(instance), internalsOf(instance).schedules ?? [], {
             logger: silentLogger,
             onError: (error) => {
               throw error;

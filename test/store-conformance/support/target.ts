@@ -1,5 +1,5 @@
 import type { Attempt } from '../../../src/core/types.js';
-import { type DashboardStore, dashboardQueriesOf } from '../../../src/store/dashboard-store.js';
+import type { DashboardStore } from '../../../src/store/dashboard-store.js';
 import type { RelayStore } from '../../../src/store/relay-store.js';
 import type { NewAttempt, Store } from '../../../src/store/store.js';
 import type { WorkerStore } from '../../../src/store/worker-store.js';
@@ -54,12 +54,9 @@ export function newAttempt(overrides: Partial<NewAttempt> = {}): NewAttempt {
 
 export function withCapabilities(process: StoreProcess): Proc {
   const { store } = process;
-  const worker = store.workerStore?.();
-  const relay = store.relayStore?.();
-  const dashboard = dashboardQueriesOf(store);
-  if (!worker || !relay || !dashboard) {
-    throw new Error(`the ${store.dialect} store lacks a worker, relay or dashboard store`);
-  }
+  const worker = store.workerStore();
+  const relay = store.relayStore();
+  const dashboard = store.dashboardQueries();
   return {
     ...process,
     worker,

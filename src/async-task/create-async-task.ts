@@ -1,12 +1,6 @@
-import { compileSchedules } from '../recurring/schedule.js';
-import { type RecurringView, recurringView } from '../recurring/status.js';
-import type { RecurringSchedules } from '../recurring/types.js';
-import { createRelay, type Relay, type RelayOptions } from '../relay/relay.js';
-import type { NewAttempt, Store } from '../store/store.js';
-import { createWorker, type Worker } from '../worker/worker.js';
-import type { WorkerOptions } from '../worker/worker-options.js';
-import { type AcceptPlaintext, ArgsSealer } from './args-crypto.js';
-import { type EncryptionContext, type Encryptor, nullEncryptor } from './encryptors.js';
+import { ArgsSealer } from '../core/args-crypto.js';
+import { attemptIdOrNull, checkEnqueueOptions, normalizeId } from '../core/attempt-inputs.js';
+import { type EncryptionContext, nullEncryptor } from '../core/encryptors.js';
 import {
   AttemptNotFoundError,
   DatabaseUnreachableError,
@@ -15,182 +9,30 @@ import {
   InvalidStateError,
   SchemaNotMigratedError,
   SyncTransactionError,
-} from './errors.js';
-import { type PerformDeps, type PerformOptions, performAttempt } from './perform.js';
-import { type MethodArgs, type MethodName, registeredMethods, resolveMethod, type TargetRegistry } from './registry.js';
-import { type RetryOptions, retryPolicyResolver } from './retry-policy.js';
-import { ATTEMPT_TRANSITIONS, type AttemptAction, canApply } from './transitions.js';
+} from '../core/errors.js';
+import { type PerformDeps, performAttempt } from '../core/perform.js';
+import { registeredMethods, resolveMethod, type TargetRegistry } from '../core/registry.js';
+import { retryPolicyResolver } from '../core/retry-policy.js';
+import { ATTEMPT_TRANSITIONS, type AttemptAction, canApply } from '../core/transitions.js';
 import {
   ATTEMPT_STATUSES,
   type Attempt,
-  type AttemptPage,
-  type DrainResult,
   type EnqueueOptions,
-  type ListOptions,
-  type Logger,
   type PerformResult,
   silentLogger,
-} from './types.js';
+} from '../core/types.js';
+import { compileSchedules } from '../recurring/schedule.js';
+import { recurringView } from '../recurring/status.js';
+import { createRelay } from '../relay/relay.js';
+import type { NewAttempt } from '../store/store.js';
+import { createWorker } from '../worker/worker.js';
+import type { AsyncTask, AsyncTaskOptions } from './async-task.js';
+import { attachInternals } from './internals.js';
 
-export interface AsyncTaskOptions<Targets extends TargetRegistry, Tx, AppTx = Tx> {
-  /** The driver: `postgres(pool)` from `async-task-ts/postgres`, `sqlite(database)` from `async-task-ts/sqlite`. */
-  db: Store<Tx, AppTx>;
-  /** Name → object. Only these objects' methods can ever be called. */
-  targets: Targets;
-  /** Encrypts arguments at rest. Default: none (stored as JSON text). */
-  encryptor?: Encryptor;
-  /** Earlier encryptors, kept so rows they wrote still decrypt. Default: none. */
-  decryptors?: readonly Encryptor[];
-  /**
-   * With an `encryptor`, which rows stored in plaintext (encryptor `null`: written before encryption was turned
-   * on, or by the SQL enqueue function) are still performed: `true` for all, or a list of `'Target'` and
-   * `'Target.method'`. Any other plaintext row fails with a `DecryptionError`, so a table writer cannot have a
-   * method called with arguments of their choosing. Without an encryptor every row is plaintext and accepted.
-   * Default: none.
-   */
-  acceptPlaintext?: AcceptPlaintext;
-  /** Default: 10 runs in all, exponential backoff from 1 s to 1 h with jitter. */
-  retry?: RetryOptions;
-  /** Called after a failed run has been recorded (the gem's `handle_perform_error`). Errors it throws are logged. */
-  onPerformError?: (error: unknown, attempt: Attempt) => void | Promise<void>;
-  /** Default: silent. */
-  logger?: Logger;
-  /**
-   * Name → cron schedule of a target method; every running worker enqueues each tick once
-   * (see docs/recurring.md). Default: none.
-   */
-  recurring?: NoInfer<RecurringSchedules<Targets>>;
-}
-
-export interface EnqueueManyOptions {
-  /** Not performed before this time. Default: due at once. */
-  scheduledAt?: Date;
-  /** One per item (same length as the arguments), `undefined` for none. Default: none. */
-  idempotenceTokens?: readonly (string | undefined)[];
-}
-
-export interface DrainOptions {
-  /** Stop after this many performs, as a guard against targets that keep enqueueing. Default: 10,000. */
-  limit?: number;
-}
-
-export interface AsyncTask<Targets extends TargetRegistry, Tx, AppTx = Tx> {
-  /** Creates or upgrades the attempts table. Idempotent; safe from many processes at once. */
-  migrate(): Promise<void>;
-  /**
-   * Connects and checks that the attempts table is migrated: `DatabaseUnreachableError` or
-   * `SchemaNotMigratedError` otherwise. `perform`, `find`, `list`, `drain`, `retry`, `expire` and `fail`
-   * run it once, before their first query; `enqueue` (inside the caller's transaction) turns a missing
-   * table into `SchemaNotMigratedError` from the insert's own error.
-   */
-  checkReady(): Promise<void>;
-  /**
-   * Creates an attempt inside the caller's transaction `tx`: performed only after it commits,
-   * gone if it rolls back. With an `idempotenceToken` already used for this target and method,
-   * returns the existing attempt and creates nothing.
-   */
-  enqueue<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: AppTx,
-    target: T,
-    method: M,
-    args: MethodArgs<Targets[T], M>,
-    options?: EnqueueOptions,
-  ): Promise<Attempt>;
-  /**
-   * Many attempts of one target method inside `tx`, in one statement where the dialect allows; returned
-   * in the order of `argsList`. Same guarantees as `enqueue`.
-   */
-  enqueueMany<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: AppTx,
-    target: T,
-    method: M,
-    argsList: readonly MethodArgs<Targets[T], M>[],
-    options?: EnqueueManyOptions,
-  ): Promise<Attempt[]>;
-  /** `enqueue` for synchronous transactions (better-sqlite3's `db.transaction(() => …)`). */
-  enqueueSync<T extends keyof Targets & string, M extends MethodName<Targets[T]>>(
-    tx: AppTx,
-    target: T,
-    method: M,
-    args: MethodArgs<Targets[T], M>,
-    options?: EnqueueOptions,
-  ): Attempt;
-  /** Performs one attempt under the contract; a target's error is recorded, not thrown. */
-  perform(id: string | number | bigint, options?: PerformOptions): Promise<PerformResult>;
-  /** pending → expired. Anything else: `InvalidStateError`. */
-  expire(id: string | number | bigint): Promise<Attempt>;
-  /** pending → failed. Anything else: `InvalidStateError`. */
-  fail(id: string | number | bigint): Promise<Attempt>;
-  /** failed or expired → pending, due now. Anything else: `InvalidStateError`. */
-  retry(id: string | number | bigint): Promise<Attempt>;
-  find(id: string | number | bigint): Promise<Attempt | null>;
-  /** Newest first, keyset-paginated. */
-  list(options?: ListOptions): Promise<AttemptPage>;
-  /** Decrypts and decodes an attempt's arguments. */
-  decodeArgs(attempt: Attempt): Promise<unknown>;
-  /** Performs every due attempt now, in this process, until none is due. For the application's tests. */
-  drain(options?: DrainOptions): Promise<DrainResult>;
-  /**
-   * A worker in this process: claims due attempts and performs them (see docs/worker.md). Call `start()`,
-   * and `stop()` on SIGTERM/SIGINT.
-   */
-  worker(options?: WorkerOptions): Worker;
-  /**
-   * A relay in this process: hands due attempts off to a distributed queue (BullMQ, RabbitMQ, NATS
-   * JetStream), one message each, for that queue's consumers to perform (see docs/relay.md).
-   */
-  relay(options: RelayOptions): Relay;
-  /** Closes the library's own connections (never the application's pool or database). */
-  close(): Promise<void>;
-  /** The recurring schedules: their next and last ticks. */
-  readonly recurring: RecurringView;
-  /** Internal, for the worker and tools of this package. */
-  readonly internals: PerformDeps<Tx, AppTx>;
-}
-
-const ID_PATTERN = /^[1-9][0-9]{0,18}$/;
-const MAX_ID = 2n ** 63n - 1n;
-/** What both databases store faithfully (PostgreSQL's timestamptz reaches further back, SQLite sorts ISO text). */
-const MIN_SCHEDULED_AT = Date.UTC(1, 0, 1) - 1;
-const MAX_SCHEDULED_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-/** An id both databases can hold (a positive 64-bit integer), as text; `null` for anything else. */
-export function attemptIdOrNull(id: unknown): string | null {
-  if (typeof id !== 'string' && typeof id !== 'number' && typeof id !== 'bigint') return null;
-  const text = String(id);
-  return ID_PATTERN.test(text) && BigInt(text) <= MAX_ID ? text : null;
-}
-
-function normalizeId(id: string | number | bigint): string {
-  const text = attemptIdOrNull(id);
-  if (text === null) throw new AttemptNotFoundError(String(id).slice(0, 100));
-  return text;
-}
-
-function checkEnqueueOptions(options: EnqueueOptions | undefined): { token: string | null; scheduledAt: Date | null } {
-  if (options === undefined) return { token: null, scheduledAt: null };
-  if (options === null || typeof options !== 'object')
-    throw new InvalidArgumentsError('enqueue options must be an object');
-  const { idempotenceToken, scheduledAt } = options;
-  if (idempotenceToken !== undefined && (typeof idempotenceToken !== 'string' || idempotenceToken.length === 0)) {
-    throw new InvalidArgumentsError('idempotenceToken must be a non-empty string');
-  }
-  if (idempotenceToken?.includes('\u0000')) {
-    throw new InvalidArgumentsError('idempotenceToken must not contain a NUL character');
-  }
-  if (scheduledAt !== undefined && !(scheduledAt instanceof Date && !Number.isNaN(scheduledAt.getTime()))) {
-    throw new InvalidArgumentsError('scheduledAt must be a valid Date');
-  }
-  if (
-    scheduledAt !== undefined &&
-    !(scheduledAt.getTime() > MIN_SCHEDULED_AT && scheduledAt.getTime() <= MAX_SCHEDULED_AT)
-  ) {
-    throw new InvalidArgumentsError('scheduledAt must be between the years 1 and 9999');
-  }
-  return { token: idempotenceToken ?? null, scheduledAt: scheduledAt ?? null };
-}
-
-/** Creates the library's entry point over one database driver and a registry of targets. */
+/**
+ * Creates the library's entry point over one database driver and a registry of targets. The composition root:
+ * the one place that ties the contract (core) to the worker, the relay and the recurring schedules.
+ */
 export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx = Tx>(
   options: AsyncTaskOptions<Targets, Tx, AppTx>,
 ): AsyncTask<Targets, Tx, AppTx> {
@@ -292,8 +134,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     return store.attemptInsertSync(tx, { ...row, methodArgs: sealSyncForJoin(args, row) }).attempt;
   };
 
-  return Object.freeze({
-    internals: deps,
+  const asyncTask = Object.freeze({
     recurring: recurringView(deps),
     async migrate() {
       await store.migrate();
@@ -442,4 +283,5 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
     relay: (relayOptions) => createRelay(deps, relayOptions),
     close: () => store.close(),
   } satisfies AsyncTask<Targets, Tx, AppTx>);
+  return attachInternals(asyncTask, deps);
 }
