@@ -120,8 +120,8 @@ ${drizzleFilter(choices)}});
 }
 
 /**
- * Prisma reads only the datasource's schemas (`public` unless \`schemas\` says more), so the library's own
- * schema needs nothing; tables it shares with the app are declared external, so \`prisma migrate dev\` keeps them.
+ * Prisma reads only the datasource's schemas (`public` unless `schemas` says more), so the library's own
+ * schema needs nothing; tables it shares with the app are declared external, so `prisma migrate dev` keeps them.
  */
 function prismaExternalTables(choices: InitChoices): string {
   const table = choices.table ?? 'async_task_attempts';
