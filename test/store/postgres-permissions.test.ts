@@ -34,6 +34,8 @@ describe('PostgreSQL permissions of a worker role', () => {
     const role = `async_task_worker_${randomBytes(4).toString('hex')}`;
     const password = randomBytes(12).toString('hex');
     const admin = new pg.Pool({ connectionString: database.url, max: 2 });
+    // pool.end() resolves before its sockets close; the database's DROP … WITH (FORCE) may then kill one.
+    admin.on('error', () => {});
     await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
     cleanups.push(async () => {
       await admin.end();
@@ -52,6 +54,7 @@ describe('PostgreSQL permissions of a worker role', () => {
     url.username = role;
     url.password = password;
     const pool = new pg.Pool({ connectionString: url.toString(), max: 3 });
+    pool.on('error', () => {});
     cleanups.push(() => pool.end());
     const asyncTask = createAsyncTask({ db: postgres(pool), targets });
     cleanups.push(() => asyncTask.close());

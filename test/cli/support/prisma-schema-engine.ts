@@ -130,6 +130,8 @@ async function loadEngineModule(): Promise<any> {
 export async function prismaSchemaEngine(url: string, schemaPrisma: string) {
   const module = await engineModule();
   const pool = new pg.Pool({ connectionString: url, Client: CatalogClient as typeof pg.Client });
+  // pool.end() resolves before its sockets close; the database's DROP … WITH (FORCE) may then kill one.
+  pool.on('error', () => {});
   const factory = new PrismaPg(pool as never);
   const adapter = bindMigrationAwareSqlAdapterFactory({
     provider: factory.provider,
