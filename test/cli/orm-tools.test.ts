@@ -7,7 +7,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
-import { DEFAULT_PG_SCHEMA as DEFAULT_SCHEMA } from '../support/pg-names.js';
+import { DEFAULT_PG_TABLE, DEFAULT_PG_SCHEMA as DEFAULT_SCHEMA } from '../support/pg-names.js';
 import { prismaSchemaEngine } from './support/prisma-schema-engine.js';
 import {
   createDatabase,
@@ -24,6 +24,8 @@ import {
 
 const bin = (name: string, file: string) => path.join('node_modules', name, file);
 const output = (result: RunResult) => `${result.stdout}${result.stderr}`;
+/** The attempts table's own name; its sequence, bookkeeping table and function derive from it. */
+const TABLE = DEFAULT_PG_TABLE.split('.')[1]!;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterAll(async () => {
@@ -90,15 +92,15 @@ function libraryState(url: string, schema: string) {
   return withClient(url, async (client) => {
     const relations = await client.query(
       `SELECT c.relname, c.relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-       WHERE n.nspname = $1 AND c.relname LIKE 'async_task%' ORDER BY 1`,
-      [schema],
+       WHERE n.nspname = $1 AND c.relname LIKE $2 ORDER BY 1`,
+      [schema, `${TABLE}%`],
     );
     const functions = await client.query(
       `SELECT p.proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname = $1 ORDER BY 1`,
       [schema],
     );
     const rows = await client.query(
-      `SELECT id::text, status FROM ${client.escapeIdentifier(schema)}.async_task_attempts ORDER BY id`,
+      `SELECT id::text, status FROM ${client.escapeIdentifier(schema)}.${TABLE} ORDER BY id`,
     );
     return { relations: relations.rows, functions: functions.rows, rows: rows.rows };
   });
@@ -128,12 +130,12 @@ describe('drizzle-kit push with the drizzle.config.ts init writes', () => {
     const before = await libraryState(url, DEFAULT_SCHEMA);
     expect(before.relations).toEqual(
       expect.arrayContaining([
-        { relname: 'async_task_attempts', relkind: 'r' },
-        { relname: 'async_task_attempts_id_seq', relkind: 'S' },
-        { relname: 'async_task_attempts_migrations', relkind: 'r' },
+        { relname: TABLE, relkind: 'r' },
+        { relname: `${TABLE}_id_seq`, relkind: 'S' },
+        { relname: `${TABLE}_migrations`, relkind: 'r' },
       ]),
     );
-    expect(before.functions).toEqual([{ proname: 'async_task_attempts_enqueue' }]);
+    expect(before.functions).toEqual([{ proname: `${TABLE}_enqueue` }]);
     expect(before.rows.map((row) => row.status)).toEqual(['succeeded', 'pending']);
 
     const push = expectOk(await drizzleKit(dir, ['push', '--force', '--verbose'], env), 'drizzle-kit push');
@@ -155,14 +157,14 @@ describe('drizzle-kit push with the drizzle.config.ts init writes', () => {
     timeout: 120_000,
   }, async () => {
     const { dir, env, url } = await initProject('drizzle', ['--schema', 'public']);
-    expect(read(dir, 'drizzle.config.ts')).toContain("tablesFilter: ['!async_task_attempts*']");
+    expect(read(dir, 'drizzle.config.ts')).toContain(`tablesFilter: ['!${TABLE}*']`);
     write(dir, 'src/db/schema.ts', USERS_DRIZZLE);
     const library = await migrateWithRows(url, 'public');
     cleanups.push(library.close);
     const before = await libraryState(url, 'public');
     const push = await drizzleKit(dir, ['push', '--force', '--verbose'], env);
     // tablesFilter hides the tables but not their sequence: drizzle-kit tries to drop it (PostgreSQL refuses).
-    expect(output(push)).toContain('async_task_attempts_id_seq');
+    expect(output(push)).toContain(`${TABLE}_id_seq`);
     expect(await libraryState(url, 'public')).toEqual(before);
   });
 });
@@ -208,16 +210,16 @@ describe('Prisma with the schema.prisma and prisma.config.ts init writes', () =>
     const { dir, url } = await initProject('prisma', ['--schema', 'public']);
     const { loadConfigFromFile } = await import('@prisma/config');
     const external = (await loadConfigFromFile({ configRoot: dir })).config?.tables?.external;
-    expect(external).toEqual(['public.async_task_attempts', 'public.async_task_attempts_migrations']);
+    expect(external).toEqual([`public.${TABLE}`, `public.${TABLE}_migrations`]);
     const library = await migrateWithRows(url, 'public');
     cleanups.push(library.close);
     await withClient(url, (client) => client.query(CREATE_USERS));
     const engine = await prismaSchemaEngine(url, withUsersModel(read(dir, 'prisma/schema.prisma')));
     cleanups.push(engine.close);
-    expect(await engine.pull()).toMatch(/model async_task_attempts \{/);
+    expect(await engine.pull()).toMatch(new RegExp(`model ${TABLE} \\{`));
     // Without the external declaration Prisma would drop the library's tables; with it, it leaves them.
-    expect((await engine.diffToModel()).script).toMatch(/DROP TABLE "async_task_attempts"/);
-    expect((await engine.diffToModel(external)).script).not.toMatch(/async_task_attempts/);
+    expect((await engine.diffToModel()).script).toContain(`DROP TABLE "${TABLE}"`);
+    expect((await engine.diffToModel(external)).script).not.toContain(TABLE);
   });
 
   test('the prisma CLI itself: migrate diff against the database is empty', { timeout: 120_000 }, async (context) => {

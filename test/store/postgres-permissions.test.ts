@@ -9,6 +9,7 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
 import { createDatabase } from '../cli/support/project.js';
+import { DEFAULT_PG_SCHEMA, DEFAULT_PG_TABLE } from '../support/pg-names.js';
 import { withPgTransaction } from '../support/pg-transaction.js';
 
 const DOC = path.resolve(import.meta.dirname, '../../docs/integrations.md');
@@ -62,7 +63,7 @@ describe('PostgreSQL permissions of a worker role', () => {
       withPgTransaction(pool, (client) => asyncTask.enqueue(client, 'Greeter', 'greet', { name }));
 
     // Without the grants: the role may not even look into the library's schema.
-    await expect(enqueue('Ada')).rejects.toThrow(/permission denied for schema async_task/);
+    await expect(enqueue('Ada')).rejects.toThrow(`permission denied for schema ${DEFAULT_PG_SCHEMA}`);
 
     const grants = documentedGrants();
     expect(grants).toContain('app_worker');
@@ -70,9 +71,7 @@ describe('PostgreSQL permissions of a worker role', () => {
 
     const viaTypeScript = await enqueue('Ada');
     const viaSql = await withPgTransaction(pool, (client) =>
-      client.query(
-        `SELECT id::text FROM async_task.async_task_attempts_enqueue('Greeter', 'greet', '{"name": "Bob"}')`,
-      ),
+      client.query(`SELECT id::text FROM ${DEFAULT_PG_TABLE}_enqueue('Greeter', 'greet', '{"name": "Bob"}')`),
     );
     expect((await asyncTask.perform(viaTypeScript.id)).outcome).toBe('succeeded');
     expect(await asyncTask.drain()).toMatchObject({ performed: 1 });
