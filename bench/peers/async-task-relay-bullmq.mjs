@@ -71,7 +71,9 @@ export default {
     await relay.start();
   },
   async countPending(client) {
-    const { rows } = await client.query("SELECT count(*)::int AS n FROM async_task_attempts WHERE status = 'pending'");
+    const { rows } = await client.query(
+      "SELECT count(*)::int AS n FROM async_task.async_task_attempts WHERE status = 'pending'",
+    );
     return rows[0].n;
   },
   async stop() {

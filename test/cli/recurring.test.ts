@@ -49,6 +49,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         closers.push(database.drop);
         env = { DATABASE_URL: database.url };
         const pool = new pg.Pool({ connectionString: database.url });
+        // pool.end() resolves before its sockets close; the database's DROP … WITH (FORCE) may then kill one.
+        pool.on('error', () => {});
         closers.push(() => pool.end());
         asyncTask = createAsyncTask({ db: postgres(pool), targets: { Reports }, recurring });
       } else {

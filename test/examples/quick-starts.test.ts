@@ -6,6 +6,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { createDatabase } from '../cli/support/project.js';
+import { DEFAULT_PG_TABLE } from '../support/pg-names.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
@@ -83,8 +84,13 @@ describe('README quick starts', () => {
           const { rows } = await client.query(
             'SELECT count(*)::int AS shipped FROM orders WHERE shipped_at IS NOT NULL',
           );
+          // The app's table is alone in public; the library's objects went to a schema of their own.
+          const publicTables = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public'");
+          const attempts = await client.query(`SELECT count(*)::int AS n FROM ${DEFAULT_PG_TABLE}`);
           await client.end();
           expect(rows[0].shipped).toBe(2);
+          expect(publicTables.rows).toEqual([{ tablename: 'orders' }]);
+          expect(attempts.rows[0].n).toBe(2);
         } else {
           expect(fs.existsSync(path.join(cwd, 'app.sqlite'))).toBe(true);
         }

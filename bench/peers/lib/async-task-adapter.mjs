@@ -67,7 +67,7 @@ export function asyncTaskAdapter(mode) {
     },
     async countPending(client) {
       const { rows } = await client.query(
-        "SELECT count(*)::int AS n FROM async_task_attempts WHERE status = 'pending'",
+        "SELECT count(*)::int AS n FROM async_task.async_task_attempts WHERE status = 'pending'",
       );
       return rows[0].n;
     },

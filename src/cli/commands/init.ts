@@ -166,7 +166,7 @@ export function initCommand(): Command {
       ).choices(TEST_RUNNERS),
     )
     .option('--table <name>', 'the attempts table (default async_task_attempts)')
-    .option('--schema <name>', 'the PostgreSQL schema (default public)')
+    .option('--schema <name>', 'the PostgreSQL schema (default async_task, a schema of its own)')
     .option('--dir <dir>', "where the migration goes (default: the tool's usual folder)")
     .option('-f, --force', 'overwrite files that exist')
     .option('--json', 'print {written, nextSteps} as JSON')

@@ -45,7 +45,7 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
    * Default: `postgres(pg.Pool)` or `sqlite(Database)` (in WAL mode) opened on `url`.
    */
   db?: (context: DbFactoryContext) => Store<Tx, any> | Promise<Store<Tx, any>>;
-  /** PostgreSQL schema of the table. Default: `public`. */
+  /** PostgreSQL schema of the table (`migrate` creates it). Default: `async_task`, the library's own. */
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;

@@ -35,6 +35,16 @@ export interface PlannedFile {
   readonly updates?: boolean;
 }
 
+/**
+ * The PostgreSQL schema the library uses when none is given (the stores' default): its own, so ORM
+ * tools that read only `public` (drizzle-kit push, Prisma's migrate and db pull) never see its objects.
+ */
+export const DEFAULT_POSTGRES_SCHEMA = 'async_task';
+
+/** Whether the library's objects go into `public`, where ORM tools see them and need telling to keep off. */
+export const inPublicSchema = (choices: Pick<InitChoices, 'dialect' | 'schema'>): boolean =>
+  choices.dialect === 'postgres' && choices.schema === 'public';
+
 export const DEFAULT_URLS: Record<ConfigDialect, string> = {
   postgres: 'postgres://postgres@localhost:5432/postgres',
   sqlite: 'app.db',

@@ -1,6 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { InitChoices, MigrationTool, PlannedFile } from './choices.js';
+import {
+  DEFAULT_POSTGRES_SCHEMA,
+  type InitChoices,
+  inPublicSchema,
+  type MigrationTool,
+  type PlannedFile,
+} from './choices.js';
 import { dataLayer } from './data-layer.js';
 import { TEST_PATH } from './project-files.js';
 
@@ -54,19 +60,26 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
       steps.push('npx drizzle-kit migrate');
       if (!files.some((file) => file.path === 'drizzle.config.ts')) {
         steps.push(
-          "with drizzle-kit push, keep the library's tables out: tablesFilter: ['!async_task_*'] in drizzle.config.ts",
+          choices.dialect === 'sqlite' || inPublicSchema(choices)
+            ? `with drizzle-kit push, keep the library's tables out: tablesFilter: ['!${choices.table ?? 'async_task_attempts'}*'] in drizzle.config.ts`
+            : `with drizzle-kit push, keep schemaFilter (default ['public']) free of '${choices.schema ?? DEFAULT_POSTGRES_SCHEMA}', the library's schema`,
         );
       }
       break;
     case 'prisma': {
       if (choices.dialect === 'postgres') steps.push('npx prisma generate   # the client src/db/client.ts imports');
-      const table = `${choices.schema ?? 'public'}.${choices.table ?? 'async_task_attempts'}`;
+      const name = choices.table ?? 'async_task_attempts';
+      const table = choices.dialect === 'postgres' ? `public.${name}` : name;
       steps.push(
         choices.dialect === 'sqlite'
           ? 'npx prisma migrate deploy   # Prisma wants DATABASE_URL=file:./app.db; the CLI accepts that spelling too'
           : 'npx prisma migrate deploy',
       );
-      if (!files.some((file) => file.path === 'prisma.config.ts')) {
+      // In a schema of its own (the default), outside the datasource's, Prisma never sees the library's tables.
+      if (
+        !files.some((file) => file.path === 'prisma.config.ts') &&
+        (choices.dialect === 'sqlite' || inPublicSchema(choices))
+      ) {
         steps.push(
           "so `prisma migrate dev` never drops the library's tables, list them in prisma.config.ts: " +
             `experimental: { externalTables: true }, tables: { external: ['${table}', '${table}_migrations'] }`,

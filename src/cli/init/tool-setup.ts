@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import type { InitChoices, PlannedFile } from './choices.js';
+import { DEFAULT_POSTGRES_SCHEMA, type InitChoices, inPublicSchema, type PlannedFile } from './choices.js';
 
 const exists = (choices: InitChoices, ...names: string[]) =>
   names.some((name) => fs.existsSync(path.join(choices.cwd, name)));
@@ -78,6 +78,23 @@ if (error) {
   };
 }
 
+/** What keeps drizzle-kit push and pull off the library's objects, as lines of drizzle.config.ts. */
+function drizzleFilter(choices: InitChoices): string {
+  if (choices.dialect === 'sqlite' || inPublicSchema(choices)) {
+    return `  // The library's tables are not in your schema: keep drizzle-kit push away from them.${
+      inPublicSchema(choices)
+        ? `\n  // (In public, push still sees their id sequence: the default schema, ${DEFAULT_POSTGRES_SCHEMA}, avoids that.)`
+        : ''
+    }
+  tablesFilter: ['!${choices.table ?? 'async_task_attempts'}*'],
+`;
+  }
+  const schema = choices.schema ?? DEFAULT_POSTGRES_SCHEMA;
+  return `  // Only your schemas: the library's objects live in '${schema}', which drizzle-kit push must not touch.
+  schemaFilter: ['public'],
+`;
+}
+
 function drizzleSetup(choices: InitChoices): PlannedFile[] {
   if (exists(choices, 'drizzle.config.ts', 'drizzle.config.js', 'drizzle.config.mjs', 'drizzle.config.json')) return [];
   const url = JSON.stringify(choices.url).replaceAll('"', "'");
@@ -92,9 +109,7 @@ export default defineConfig({
   schema: './src/db/schema.ts',
   out: './${choices.migrationsDir}',
   dbCredentials: { url: process.env.DATABASE_URL || ${url} },
-  // The library's tables are not in your schema: keep drizzle-kit push away from them.
-  tablesFilter: ['!async_task_*'],
-});
+${drizzleFilter(choices)}});
 `,
     },
   ];
@@ -104,10 +119,26 @@ export default defineConfig({
   return files;
 }
 
+/**
+ * Prisma reads only the datasource's schemas (`public` unless `schemas` says more), so the library's own
+ * schema needs nothing; tables it shares with the app are declared external, so `prisma migrate dev` keeps them.
+ */
+function prismaExternalTables(choices: InitChoices): string {
+  const table = choices.table ?? 'async_task_attempts';
+  if (choices.dialect === 'postgres' && !inPublicSchema(choices)) {
+    return `  // The library's objects live in the '${choices.schema ?? DEFAULT_POSTGRES_SCHEMA}' schema, outside the datasource's (public):
+  // migrate dev, its drift check and db pull never see them.
+`;
+  }
+  const qualified = choices.dialect === 'postgres' ? `public.${table}` : table;
+  return `  // The library's tables have no Prisma model: \`prisma migrate dev\` must not drop them.
+  experimental: { externalTables: true },
+  tables: { external: ['${qualified}', '${qualified}_migrations'] },
+`;
+}
+
 function prismaSetup(choices: InitChoices): PlannedFile[] {
   const files: PlannedFile[] = [];
-  const table = choices.table ?? 'async_task_attempts';
-  const qualified = choices.dialect === 'postgres' ? `${choices.schema ?? 'public'}.${table}` : table;
   if (!exists(choices, 'prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', '.config/prisma.ts')) {
     files.push({
       path: 'prisma.config.ts',
@@ -118,10 +149,7 @@ export default defineConfig({
   schema: 'prisma/schema.prisma',
   migrations: { path: '${choices.migrationsDir}' },
   datasource: { url: process.env.DATABASE_URL || ${JSON.stringify(choices.dialect === 'sqlite' ? `file:${choices.url}` : choices.url).replaceAll('"', "'")} },
-  // The library's tables have no Prisma model: \`prisma migrate dev\` must not drop them.
-  experimental: { externalTables: true },
-  tables: { external: ['${qualified}', '${qualified}_migrations'] },
-});
+${prismaExternalTables(choices)}});
 `,
     });
   }

@@ -3,7 +3,7 @@ import { dedentStatement, splitStatements } from '../split-statements.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
 
 export interface PostgresScriptOptions {
-  /** Default: `public`. */
+  /** Default: `async_task`, a schema of the library's own (`migrate` creates it). */
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;
@@ -36,7 +36,7 @@ export function postgresMigrationsTableSql(migrationsTable: string): string {
  * only newer migrations. One statement per element, without the final semicolon, for tools that run one at a time.
  */
 export function postgresMigrationScript(options: PostgresScriptOptions = {}): string[] {
-  const names = postgresNames(options.schema ?? 'public', options.table ?? 'async_task_attempts');
+  const names = postgresNames(options.schema ?? 'async_task', options.table ?? 'async_task_attempts');
   const statements = [`CREATE SCHEMA IF NOT EXISTS ${names.schema}`, postgresMigrationsTableSql(names.migrationsTable)];
   for (const migration of postgresMigrations) {
     if (migration.version <= (options.afterVersion ?? 0)) continue;
@@ -52,6 +52,6 @@ export function postgresMigrationScript(options: PostgresScriptOptions = {}): st
 
 /** Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
 export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVersion'> = {}): string[] {
-  const names = postgresNames(options.schema ?? 'public', options.table ?? 'async_task_attempts');
+  const names = postgresNames(options.schema ?? 'async_task', options.table ?? 'async_task_attempts');
   return [`DROP TABLE IF EXISTS ${names.table} CASCADE`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
 }

@@ -32,7 +32,7 @@ import { isPostgresMissingTable, postgresSchemaVersion } from './schema-version.
 export type { PgPoolClientLike, PgPoolLike, PgQueryable, PgTransactorLike } from './pg-client.js';
 
 export interface PostgresStoreOptions {
-  /** Default: `public`. */
+  /** Default: `async_task`, a schema of the library's own (`migrate` creates it). */
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;
@@ -57,7 +57,7 @@ export class PostgresStore implements Store<PgQueryable> {
     readonly pool: PgPoolLike | PgTransactorLike,
     options: PostgresStoreOptions = {},
   ) {
-    const rawSchema = options.schema ?? 'public';
+    const rawSchema = options.schema ?? 'async_task';
     const rawTable = options.table ?? 'async_task_attempts';
     const schema = quoteIdentifier(rawSchema, 'schema');
     const table = `${schema}.${quotePostgresTable(rawTable)}`;
