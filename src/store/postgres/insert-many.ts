@@ -2,7 +2,8 @@ import type { Attempt } from '../../core/types.js';
 import type { InsertResult, NewAttempt } from '../store.js';
 import type { PostgresNames } from './migrations.js';
 import type { PgQueryable } from './pg-client.js';
-import { type AttemptRow, COLUMNS, toAttempt } from './pg-row.js';
+import type { PostgresTables } from './pg-names.js';
+import { type AttemptRow, prefixed, toAttempt } from './pg-row.js';
 
 const keyOf = (target: string, method: string, token: string) => JSON.stringify([target, method, token]);
 
@@ -34,15 +35,28 @@ function created(input: NewAttempt, id: string, createdAt: Date): Attempt {
  */
 export async function insertMany(
   names: PostgresNames,
+  tables: PostgresTables,
   tx: PgQueryable,
   attempts: readonly NewAttempt[],
 ): Promise<InsertResult[]> {
   if (attempts.length === 0) return [];
   const column = <K extends keyof NewAttempt>(key: K) => attempts.map((attempt) => attempt[key]);
+  const { hot, keys, ids } = tables;
+  // Ids are drawn in input order up front; a row whose token is taken (before, or earlier in this batch) gets no
+  // key and is not inserted, so its id is skipped. A racing transaction with the same token makes this wait.
   const { rows } = await tx.query(
-    `INSERT INTO ${names.table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-     ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
+    `WITH input AS MATERIALIZED (
+       SELECT nextval('${ids}') AS id, i.*
+       FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+         AS i(target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+     ), key AS (
+       INSERT INTO ${keys} (target, method_name, idempotence_token, id)
+       SELECT target, method_name, idempotence_token, id FROM input WHERE idempotence_token IS NOT NULL
+       ON CONFLICT DO NOTHING RETURNING id
+     )
+     INSERT INTO ${hot} (id, target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+     SELECT id, target, method_name, method_args, encryptor, idempotence_token, scheduled_at FROM input
+     WHERE idempotence_token IS NULL OR id IN (SELECT id FROM key)
      RETURNING id, idempotence_token, created_at`,
     [
       column('target'),
@@ -86,9 +100,10 @@ export async function insertMany(
   if (conflicts.length > 0) {
     const missing = conflicts.map((index) => attempts[index] as NewAttempt);
     const existing = await tx.query(
-      `SELECT ${COLUMNS} FROM ${names.table} AS t
-       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(target, method_name, idempotence_token)
-         USING (target, method_name, idempotence_token)`,
+      `SELECT ${prefixed('a')} FROM ${keys} AS k
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS i(target, method_name, idempotence_token)
+         USING (target, method_name, idempotence_token)
+       JOIN ${names.table} AS a ON a.id = k.id`,
       [
         missing.map((attempt) => attempt.target),
         missing.map((attempt) => attempt.methodName),

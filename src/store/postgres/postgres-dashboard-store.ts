@@ -15,6 +15,7 @@ import {
 } from '../dashboard-store.js';
 import type { PostgresNames } from './migrations.js';
 import type { PgQueryable } from './pg-client.js';
+import { postgresTables } from './pg-names.js';
 import { type AttemptRow, COLUMNS, toAttempt, toDate } from './pg-row.js';
 
 /** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
@@ -207,10 +208,10 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async dashboardOldestDueAt(): Promise<Date | null> {
-    // Shaped like the due index of migration 1, so it reads one index entry.
+    // Shaped like the hot table's due index (migration 6), so it reads one index entry.
     const { rows } = await this.pool.query(
-      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${this.names.table}
-       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
+      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${postgresTables(this.names).hot}
+       WHERE COALESCE(scheduled_at, created_at) <= now()
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
     );
     return rows[0] ? toDate(rows[0].due_at) : null;
@@ -218,8 +219,8 @@ export class PostgresDashboardStore implements DashboardStore {
 
   async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
     const { rows } = await this.pool.query(
-      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
-       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > now()
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${postgresTables(this.names).hot}
+       WHERE lease_owner IS NOT NULL AND lease_expires_at > now()
        GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
     );
     return rows.map((row: { lease_owner: string; n: string; lease_expires_at: Date }) => ({
@@ -278,8 +279,8 @@ export class PostgresDashboardStore implements DashboardStore {
   async dashboardRunNow(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query(
-      `UPDATE ${this.names.table} SET scheduled_at = now(), updated_at = now()
-       WHERE id = ANY($1::bigint[]) AND status = 'pending' AND scheduled_at > now() RETURNING id`,
+      `UPDATE ${postgresTables(this.names).hot} SET scheduled_at = now(), updated_at = now()
+       WHERE id = ANY($1::bigint[]) AND scheduled_at > now() RETURNING id`,
       [ids],
     );
     return rows.map((row: { id: string }) => String(row.id));
