@@ -249,10 +249,10 @@ describe('PostgreSQL hot table and history (migration 6)', () => {
       for (const outcome of outcomes) {
         if (outcome.status === 'rejected') expect(outcome.reason).toBeInstanceOf(InvalidStateError);
       }
-      ids.forEach((id, i) => {
+      for (let i = 0; i < ids.length; i++) {
         const retried = outcomes.slice(2 * i, 2 * i + 2).filter((outcome) => outcome.status === 'fulfilled');
         expect(retried).toHaveLength(1);
-      });
+      }
       const expected = ids.length;
       const deadline = Date.now() + 20_000;
       while (runs < expected && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
