@@ -322,6 +322,9 @@ describe('async-task init, then the tool migrates and the sample test passes', (
         expect(loaded.error).toBeUndefined();
         expect(loaded.config?.tables?.external).toEqual([
           'public.async_task_attempts',
+          'public.async_task_attempts_hot',
+          'public.async_task_attempts_history',
+          'public.async_task_attempts_keys',
           'public.async_task_attempts_migrations',
         ]);
         expect(loaded.config?.migrations?.path).toBe(path.join(dir, 'prisma/migrations'));

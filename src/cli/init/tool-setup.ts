@@ -108,6 +108,7 @@ function prismaSetup(choices: InitChoices): PlannedFile[] {
   const files: PlannedFile[] = [];
   const table = choices.table ?? 'async_task_attempts';
   const qualified = choices.dialect === 'postgres' ? `${choices.schema ?? 'public'}.${table}` : table;
+  const external = libraryTables(qualified, choices.dialect);
   if (!exists(choices, 'prisma.config.ts', 'prisma.config.mts', 'prisma.config.js', '.config/prisma.ts')) {
     files.push({
       path: 'prisma.config.ts',
@@ -120,7 +121,7 @@ export default defineConfig({
   datasource: { url: process.env.DATABASE_URL || ${JSON.stringify(choices.dialect === 'sqlite' ? `file:${choices.url}` : choices.url).replaceAll('"', "'")} },
   // The library's tables have no Prisma model: \`prisma migrate dev\` must not drop them.
   experimental: { externalTables: true },
-  tables: { external: ['${qualified}', '${qualified}_migrations'] },
+  tables: { external: [${external.map((name) => `'${name}'`).join(', ')}] },
 });
 `,
     });
@@ -163,4 +164,10 @@ export function toolSetupFiles(choices: InitChoices): PlannedFile[] {
     case 'prisma':
       return prismaSetup(choices);
   }
+}
+
+/** The library's tables for a tool's "do not touch" list: on PostgreSQL the attempts view's hot, history and keys too. */
+export function libraryTables(qualified: string, dialect: InitChoices['dialect']): string[] {
+  const parts = dialect === 'postgres' ? ['', '_hot', '_history', '_keys', '_migrations'] : ['', '_migrations'];
+  return parts.map((suffix) => `${qualified}${suffix}`);
 }
