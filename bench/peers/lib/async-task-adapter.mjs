@@ -37,8 +37,8 @@ export function asyncTaskAdapter(mode) {
         bulkEnqueue: 'asyncTask.enqueueMany(client, …): one INSERT … SELECT FROM unnest',
         completion:
           mode === 'leased'
-            ? 'row UPDATEd to succeeded (batched, guarded by the claim)'
-            : 'row UPDATEd to succeeded in the transaction of its group (savepoint per attempt)',
+            ? 'row moved from the hot table to the history as succeeded (batched, one statement, guarded by the claim)'
+            : 'row moved to the history as succeeded in the transaction of its group (savepoint per attempt)',
       };
     },
     async setup(url, o) {
