@@ -245,34 +245,19 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
-    const grouped = `SELECT target, method_name, status, count(*) AS n,
-         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at FROM ${this.names.table}`;
-    const { rows } =
-      since === null
-        ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending: the distinct (target, method_name) pairs by a skip scan of target_status_idx, then each pair's
-          // pending range of it; the window from completed_stats_idx. All from the indexes alone.
-          await this.pool.query(
-            `WITH RECURSIVE pairs AS (
-               (SELECT target, method_name FROM ${this.names.table} ORDER BY target, method_name LIMIT 1)
-               UNION ALL
-               SELECT next.target, next.method_name FROM pairs,
-                 LATERAL (SELECT target, method_name FROM ${this.names.table}
-                          WHERE (target, method_name) > (pairs.target, pairs.method_name)
-                          ORDER BY target, method_name LIMIT 1) AS next
-             )
-             SELECT * FROM (
-               SELECT target, method_name, 'pending' AS status,
-                 (SELECT count(*) FROM ${this.names.table} AS a
-                  WHERE a.target = pairs.target AND a.method_name = pairs.method_name AND a.status = 'pending') AS n,
-                 NULL::timestamptz AS last_failure_at
-               FROM pairs
-             ) AS pending WHERE n > 0
-             UNION ALL
-             ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
-             ORDER BY 1, 2`,
-            [since],
-          );
+    const { hot, history } = postgresTables(this.names);
+    // Pending counts from the hot table (pending attempts only, so read whole); completed ones from the history,
+    // within the window by completed_stats_idx alone, or all of it for "all time".
+    const { rows } = await this.pool.query(
+      `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
+       FROM ${hot} GROUP BY target, method_name
+       UNION ALL
+       SELECT target, method_name, status, count(*) AS n,
+         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at
+       FROM ${history} ${since === null ? '' : 'WHERE completed_at >= $1'} GROUP BY target, method_name, status
+       ORDER BY 1, 2`,
+      since === null ? [] : [since],
+    );
     return groupTargetRows(rows);
   }
 
