@@ -152,6 +152,32 @@ describe('PostgreSQL hot table and history (migration 6)', () => {
     expect(reclaimed[0]!.numAttempts).toBe(2);
   });
 
+  it('concurrent claims never return one row twice, nor a row another claim holds', async () => {
+    const { store, inTx } = await setup();
+    await inTx((tx) =>
+      store.attemptInsertMany(
+        tx,
+        Array.from({ length: 400 }, () => newAttempt()),
+      ),
+    );
+    const worker = store.workerStore();
+    const claimed: string[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, lane) => {
+        for (;;) {
+          const batch = await worker.attemptClaimDue({ limit: 17, owner: `w${lane}`, leaseMs: 60_000, methods });
+          if (batch.length === 0) return;
+          for (const attempt of batch) {
+            expect(attempt.leaseOwner).toBe(`w${lane}`);
+            claimed.push(attempt.id);
+          }
+        }
+      }),
+    );
+    expect(claimed).toHaveLength(400);
+    expect(new Set(claimed).size).toBe(400);
+  });
+
   it('a failed run with a retry stays hot; a final failure moves to the history with its error', async () => {
     const { store, inTx, placement } = await setup();
     const { attempt } = await inTx((tx) => store.attemptInsert(tx, newAttempt()));
