@@ -12,6 +12,7 @@ export function asyncTaskAdapter(mode) {
   let options;
   let pool;
   let asyncTask;
+  let attemptsView;
   let worker = null;
   let onJob = () => {};
   const targets = {
@@ -45,7 +46,10 @@ export function asyncTaskAdapter(mode) {
       options = o;
       pool = new pg.Pool({ connectionString: url, max: o.concurrency + 2 });
       pool.on('error', () => {});
-      asyncTask = createAsyncTask({ db: postgres(pool), targets });
+      const db = postgres(pool);
+      // Schema-qualified (`schema.table`, both plain identifiers): whatever the driver's default schema is.
+      attemptsView = db.tableName;
+      asyncTask = createAsyncTask({ db, targets });
       await asyncTask.migrate();
     },
     async enqueue(client, n, payloads) {
@@ -66,9 +70,7 @@ export function asyncTaskAdapter(mode) {
       await worker.start();
     },
     async countPending(client) {
-      const { rows } = await client.query(
-        "SELECT count(*)::int AS n FROM async_task_attempts WHERE status = 'pending'",
-      );
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${attemptsView} WHERE status = 'pending'`);
       return rows[0].n;
     },
     async stop() {
