@@ -1,9 +1,10 @@
 /**
  * Database faults for an in-process worker on a real PostgreSQL. A fresh schema per test with an
- * effects table, a per-test call record (every real call of a target), and a gate: a BEFORE UPDATE
- * trigger on the attempts table that, while a phase is armed, makes the worker's statement of that
- * phase (claim, outcome, heartbeat) wait on an advisory lock the test holds — so the test can kill
- * exactly that backend with pg_terminate_backend while the statement is in flight.
+ * effects table, a per-test call record (every real call of a target), and a gate: a BEFORE UPDATE or
+ * DELETE trigger on the hot attempts table (an outcome moves the row out of it) that, while a phase is
+ * armed, makes the worker's statement of that phase (claim, outcome, heartbeat) wait on an advisory lock
+ * the test holds — so the test can kill exactly that backend with pg_terminate_backend while the
+ * statement is in flight.
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -128,6 +129,8 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
     DECLARE p text;
     BEGIN
       p := CASE
+        -- An outcome moves the attempt out of the hot table into the history.
+        WHEN TG_OP = 'DELETE' THEN 'outcome'
         WHEN NEW.num_attempts > OLD.num_attempts THEN 'claim'
         WHEN NEW.status <> OLD.status OR NEW.last_error IS DISTINCT FROM OLD.last_error THEN 'outcome'
         WHEN NEW.lease_owner IS NOT DISTINCT FROM OLD.lease_owner
@@ -136,10 +139,10 @@ export async function faultDb({ mode, adminUrl = inject('pgAdminUrl'), poolMax =
       IF EXISTS (SELECT 1 FROM ${schema}.gate g WHERE g.phase = p) THEN
         PERFORM pg_advisory_xact_lock_shared(${gateKey});
       END IF;
-      RETURN NEW;
+      RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
     END $$`);
   await admin.query(
-    `CREATE TRIGGER gate BEFORE UPDATE ON ${schema}.async_task_attempts FOR EACH ROW EXECUTE FUNCTION ${schema}.gate()`,
+    `CREATE TRIGGER gate BEFORE UPDATE OR DELETE ON ${schema}.async_task_attempts_hot FOR EACH ROW EXECUTE FUNCTION ${schema}.gate()`,
   );
 
   const workers: Worker[] = [];

@@ -12,6 +12,7 @@ export function asyncTaskAdapter(mode) {
   let options;
   let pool;
   let asyncTask;
+  let attemptsView;
   let worker = null;
   let onJob = () => {};
   const targets = {
@@ -37,15 +38,18 @@ export function asyncTaskAdapter(mode) {
         bulkEnqueue: 'asyncTask.enqueueMany(client, …): one INSERT … SELECT FROM unnest',
         completion:
           mode === 'leased'
-            ? 'row UPDATEd to succeeded (batched, guarded by the claim)'
-            : 'row UPDATEd to succeeded in the transaction of its group (savepoint per attempt)',
+            ? 'row moved from the hot table to the history as succeeded (batched, one statement, guarded by the claim)'
+            : 'row moved to the history as succeeded in the transaction of its group (savepoint per attempt)',
       };
     },
     async setup(url, o) {
       options = o;
       pool = new pg.Pool({ connectionString: url, max: o.concurrency + 2 });
       pool.on('error', () => {});
-      asyncTask = createAsyncTask({ db: postgres(pool), targets });
+      const db = postgres(pool);
+      // Schema-qualified (`schema.table`, both plain identifiers): whatever the driver's default schema is.
+      attemptsView = db.tableName;
+      asyncTask = createAsyncTask({ db, targets });
       await asyncTask.migrate();
     },
     async enqueue(client, n, payloads) {
@@ -66,9 +70,7 @@ export function asyncTaskAdapter(mode) {
       await worker.start();
     },
     async countPending(client) {
-      const { rows } = await client.query(
-        "SELECT count(*)::int AS n FROM async_task.async_task_attempts WHERE status = 'pending'",
-      );
+      const { rows } = await client.query(`SELECT count(*)::int AS n FROM ${attemptsView} WHERE status = 'pending'`);
       return rows[0].n;
     },
     async stop() {

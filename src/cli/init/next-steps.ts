@@ -9,6 +9,7 @@ import {
 } from './choices.js';
 import { dataLayer } from './data-layer.js';
 import { TEST_PATH } from './project-files.js';
+import { libraryTables } from './tool-setup.js';
 
 /** What each tool needs installed, beside what `src/db/client.ts` imports and the test runner. */
 const TOOL_PACKAGES: Record<MigrationTool, { runtime: string[]; dev: string[] }> = {
@@ -82,7 +83,9 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
       ) {
         steps.push(
           "so `prisma migrate dev` never drops the library's tables, list them in prisma.config.ts: " +
-            `experimental: { externalTables: true }, tables: { external: ['${table}', '${table}_migrations'] }`,
+            `experimental: { externalTables: true }, tables: { external: [${libraryTables(table, 'postgres')
+              .map((name) => `'${name}'`)
+              .join(', ')}] }`,
         );
       }
       break;

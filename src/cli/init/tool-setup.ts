@@ -133,7 +133,9 @@ function prismaExternalTables(choices: InitChoices): string {
   const qualified = choices.dialect === 'postgres' ? `public.${table}` : table;
   return `  // The library's tables have no Prisma model: \`prisma migrate dev\` must not drop them.
   experimental: { externalTables: true },
-  tables: { external: ['${qualified}', '${qualified}_migrations'] },
+  tables: { external: [${libraryTables(qualified, choices.dialect)
+    .map((name) => `'${name}'`)
+    .join(', ')}] },
 `;
 }
 
@@ -191,4 +193,10 @@ export function toolSetupFiles(choices: InitChoices): PlannedFile[] {
     case 'prisma':
       return prismaSetup(choices);
   }
+}
+
+/** The library's tables for a tool's "do not touch" list: on PostgreSQL the attempts view's hot, history and keys too. */
+export function libraryTables(qualified: string, dialect: InitChoices['dialect']): string[] {
+  const parts = dialect === 'postgres' ? ['', '_hot', '_history', '_keys', '_migrations'] : ['', '_migrations'];
+  return parts.map((suffix) => `${qualified}${suffix}`);
 }

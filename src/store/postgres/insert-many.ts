@@ -2,7 +2,8 @@ import type { Attempt } from '../../core/types.js';
 import type { InsertResult, NewAttempt } from '../store.js';
 import type { PostgresNames } from './migrations.js';
 import type { PgQueryable } from './pg-client.js';
-import { type AttemptRow, COLUMNS, toAttempt } from './pg-row.js';
+import type { PostgresTables } from './pg-names.js';
+import { type AttemptRow, prefixed, toAttempt } from './pg-row.js';
 
 const keyOf = (target: string, method: string, token: string) => JSON.stringify([target, method, token]);
 
@@ -27,68 +28,90 @@ function created(input: NewAttempt, id: string, createdAt: Date): Attempt {
   };
 }
 
+type Column = 'target' | 'methodName' | 'methodArgs' | 'encryptor' | 'idempotenceToken' | 'scheduledAt';
+const COLUMNS_IN: readonly [Column, string, string][] = [
+  ['target', 'target', 'text'],
+  ['methodName', 'method_name', 'text'],
+  ['methodArgs', 'method_args', 'text'],
+  ['encryptor', 'encryptor', 'text'],
+  ['idempotenceToken', 'idempotence_token', 'text'],
+  ['scheduledAt', 'scheduled_at', 'timestamptz'],
+];
+
+const sameTime = (a: unknown, b: unknown) =>
+  a === b || (a instanceof Date && b instanceof Date && a.getTime() === b.getTime());
+
 /**
- * Inserts many attempts in one statement (arrays unnested), inside `tx`. Returns them in input order;
- * an input whose idempotence token already exists gets the existing attempt, as `attemptInsert` does.
- * Only ids come back from the insert (the rest is known), which keeps large batches cheap.
+ * Inserts many attempts in one set-based statement inside `tx`. Returns them in input order; an input whose
+ * idempotence token already exists (before, or earlier in this batch) gets the existing attempt, as `attemptInsert`
+ * does. A column with one value for the whole batch (target, method, encryptor, due time: an `enqueueMany`) is
+ * sent once; the others as one array each, unnested. One row comes back: the ids drawn for the inputs and the ids
+ * inserted, as text, and the insert's time — no per-row result to parse.
  */
 export async function insertMany(
   names: PostgresNames,
+  tables: PostgresTables,
   tx: PgQueryable,
   attempts: readonly NewAttempt[],
 ): Promise<InsertResult[]> {
   if (attempts.length === 0) return [];
-  const column = <K extends keyof NewAttempt>(key: K) => attempts.map((attempt) => attempt[key]);
+  const { hot, keys, ids } = tables;
+  const values: unknown[] = [];
+  const arrays: string[] = [];
+  const arrayNames: string[] = [];
+  const select = COLUMNS_IN.map(([key, column, type]) => {
+    const first = (attempts[0] as NewAttempt)[key];
+    if (attempts.every((attempt) => sameTime(attempt[key], first))) {
+      values.push(first);
+      return `$${values.length}::${type} AS ${column}`;
+    }
+    values.push(attempts.map((attempt) => attempt[key]));
+    arrays.push(`$${values.length}::${type}[]`);
+    arrayNames.push(column);
+    return `i.${column}`;
+  });
+  const source =
+    arrays.length > 0
+      ? `unnest(${arrays.join(', ')}) WITH ORDINALITY AS i(${arrayNames.join(', ')}, n)`
+      : `generate_series(1, ${attempts.length}) AS i(n)`;
+  // Ids are drawn in input order up front; a row whose token is taken gets no key and is not inserted (its id is
+  // skipped). A racing transaction with the same token makes this wait for its outcome.
   const { rows } = await tx.query(
-    `INSERT INTO ${names.table} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-     ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL DO NOTHING
-     RETURNING id, idempotence_token, created_at`,
-    [
-      column('target'),
-      column('methodName'),
-      column('methodArgs'),
-      column('encryptor'),
-      column('idempotenceToken'),
-      column('scheduledAt'),
-    ],
+    `WITH input AS MATERIALIZED (
+       SELECT nextval('${ids}') AS id, i.n, ${select.join(', ')} FROM ${source} ORDER BY i.n
+     ), key AS (
+       INSERT INTO ${keys} (target, method_name, idempotence_token, id)
+       SELECT target, method_name, idempotence_token, id FROM input WHERE idempotence_token IS NOT NULL
+       ON CONFLICT DO NOTHING RETURNING id
+     ), inserted AS (
+       INSERT INTO ${hot} (id, target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+       SELECT id, target, method_name, method_args, encryptor, idempotence_token, scheduled_at FROM input
+       WHERE idempotence_token IS NULL OR id IN (SELECT id FROM key)
+       RETURNING id
+     )
+     SELECT (SELECT string_agg(id::text, ',' ORDER BY n) FROM input) AS drawn,
+       (SELECT string_agg(id::text, ',') FROM inserted) AS inserted, now() AS created_at`,
+    values,
   );
-  // Rows are inserted in the order unnest yields them: ids ascend in input order.
-  const returned = (rows as { id: string; idempotence_token: string | null; created_at: Date }[]).sort((a, b) =>
-    Number(BigInt(a.id) - BigInt(b.id)),
-  );
+  const row = rows[0] as { drawn: string; inserted: string | null; created_at: Date };
+  const drawn = row.drawn.split(',');
+  const inserted = new Set(row.inserted === null ? [] : row.inserted.split(','));
   const results: (InsertResult | undefined)[] = new Array(attempts.length);
-  let next = 0;
   const conflicts: number[] = [];
-  const seen = new Map<string, number>();
   for (let index = 0; index < attempts.length; index++) {
-    const input = attempts[index] as NewAttempt;
-    const token = input.idempotenceToken;
-    if (token !== null) {
-      const key = keyOf(input.target, input.methodName, token);
-      // A token repeated within the batch: the later ones return the first one's attempt.
-      if (seen.has(key)) {
-        conflicts.push(index);
-        continue;
-      }
-      seen.set(key, index);
-    }
-    const row = returned[next];
-    // The next inserted row is this input's when its token matches (the batch is one target and method);
-    // otherwise this input's token already existed and nothing was inserted for it.
-    if (row && row.idempotence_token === token) {
-      next++;
-      results[index] = { attempt: created(input, String(row.id), row.created_at), created: true };
-    } else {
-      conflicts.push(index);
-    }
+    const id = drawn[index] as string;
+    if (inserted.has(id)) {
+      results[index] = { attempt: created(attempts[index] as NewAttempt, id, row.created_at), created: true };
+    } else conflicts.push(index);
   }
   if (conflicts.length > 0) {
     const missing = conflicts.map((index) => attempts[index] as NewAttempt);
+    // A new statement: it sees a racing transaction's commit, and each attempt wherever it is now.
     const existing = await tx.query(
-      `SELECT ${COLUMNS} FROM ${names.table} AS t
-       JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(target, method_name, idempotence_token)
-         USING (target, method_name, idempotence_token)`,
+      `SELECT ${prefixed('a')} FROM ${keys} AS k
+       JOIN unnest($1::text[], $2::text[], $3::text[]) AS i(target, method_name, idempotence_token)
+         USING (target, method_name, idempotence_token)
+       JOIN ${names.table} AS a ON a.id = k.id`,
       [
         missing.map((attempt) => attempt.target),
         missing.map((attempt) => attempt.methodName),
@@ -96,14 +119,15 @@ export async function insertMany(
       ],
     );
     const byToken = new Map<string, Attempt>();
-    for (const row of existing.rows as AttemptRow[]) {
-      const attempt = toAttempt(row);
+    for (const found of existing.rows as AttemptRow[]) {
+      const attempt = toAttempt(found);
       byToken.set(keyOf(attempt.target, attempt.methodName, attempt.idempotenceToken as string), attempt);
     }
     for (const index of conflicts) {
       const input = attempts[index] as NewAttempt;
       const attempt = byToken.get(keyOf(input.target, input.methodName, input.idempotenceToken as string));
-      results[index] = { attempt: attempt as Attempt, created: false };
+      if (!attempt) throw new Error(`async-task: the idempotence key of ${input.idempotenceToken} names no attempt`);
+      results[index] = { attempt, created: false };
     }
   }
   return results as InsertResult[];

@@ -1,6 +1,7 @@
 import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
 import { dedentStatement, splitStatements } from '../split-statements.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { postgresTables } from './pg-names.js';
 
 export interface PostgresScriptOptions {
   /** Default: `async_task`, a schema of the library's own (`migrate` creates it). */
@@ -50,8 +51,23 @@ export function postgresMigrationScript(options: PostgresScriptOptions = {}): st
   return statements;
 }
 
-/** Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
+/**
+ * Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts view, the tables behind it (the
+ * enqueue function and the view's trigger with them) and the bookkeeping. Before migration 6 the attempts were one
+ * table of the view's name: dropped as such.
+ */
 export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVersion'> = {}): string[] {
   const names = postgresNames(options.schema ?? 'async_task', options.table ?? 'async_task_attempts');
-  return [`DROP TABLE IF EXISTS ${names.table} CASCADE`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
+  const { hot, history, keys } = postgresTables(names);
+  const relation = `${names.schema}.${quotePostgresTable(names.rawTable)}`;
+  return [
+    `DO $drop$ BEGIN
+  IF (SELECT relkind FROM pg_class WHERE oid = to_regclass('${relation}')) = 'v' THEN
+    DROP VIEW ${names.table} CASCADE;
+  END IF;
+END $drop$`,
+    `DROP TABLE IF EXISTS ${names.table}, ${hot}, ${history}, ${keys} CASCADE`,
+    `DROP FUNCTION IF EXISTS ${names.schema}.${names.index('write')}()`,
+    `DROP TABLE IF EXISTS ${names.migrationsTable}`,
+  ];
 }

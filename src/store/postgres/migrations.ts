@@ -1,11 +1,8 @@
-/** Names a migration may use; every one already validated and quoted. */
-export interface PostgresNames {
-  /** `"schema"."table"` */
-  readonly table: string;
-  readonly schema: string;
-  readonly rawTable: string;
-  index(suffix: string): string;
-}
+import { hotAndHistorySql } from './migration-hot-history.js';
+
+import type { PostgresNames } from './pg-names.js';
+
+export type { PostgresNames } from './pg-names.js';
 
 export interface PostgresMigration {
   readonly version: number;
@@ -195,5 +192,10 @@ export const postgresMigrations: readonly PostgresMigration[] = [
       END
       $enqueue$;
     `,
+  },
+  {
+    version: 6,
+    name: 'hot queue apart from its history',
+    sql: (names) => hotAndHistorySql(names),
   },
 ];

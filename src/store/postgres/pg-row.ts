@@ -59,20 +59,27 @@ export function toAttempt(row: AttemptRow): Attempt {
   };
 }
 
+import { ATTEMPT_COLUMNS } from '../attempt-columns.js';
+
 export { ATTEMPT_COLUMNS as COLUMNS } from '../attempt-columns.js';
+
+/** The columns of an attempt, each qualified by `alias`. */
+export function prefixed(alias: string): string {
+  return ATTEMPT_COLUMNS.split(',')
+    .map((column) => `${alias}.${column.trim()}`)
+    .join(', ');
+}
 export const IS_DUE = '(scheduled_at IS NULL OR scheduled_at <= now()) AS due';
 
 /**
- * The SET list that records a failed run: `last_error`, the lease released, and either a new due time
- * (`retryInMs` milliseconds from now) or `failed` when `retryInMs` is NULL. Parameters are placeholders.
+ * The SET list that records a failed run to be retried: `last_error`, the lease released, and a new due time
+ * `retryInMs` milliseconds from now. The attempt stays in the hot table (a run that fails for good moves to the
+ * history instead). Parameters are placeholders.
  */
-export function failureAssignments(lastError: string, retryInMs: string): string {
-  const retry = `${retryInMs}::double precision`;
+export function retryAssignments(lastError: string, retryInMs: string): string {
   return `last_error = ${lastError},
          updated_at = now(),
          lease_owner = NULL,
          lease_expires_at = NULL,
-         status = CASE WHEN ${retry} IS NULL THEN 'failed' ELSE status END,
-         completed_at = CASE WHEN ${retry} IS NULL THEN now() ELSE completed_at END,
-         scheduled_at = CASE WHEN ${retry} IS NULL THEN scheduled_at ELSE now() + ${retry} * interval '1 millisecond' END`;
+         scheduled_at = now() + ${retryInMs}::double precision * interval '1 millisecond'`;
 }

@@ -15,6 +15,7 @@ import {
 } from '../dashboard-store.js';
 import type { PostgresNames } from './migrations.js';
 import type { PgQueryable } from './pg-client.js';
+import { postgresTables } from './pg-names.js';
 import { type AttemptRow, COLUMNS, toAttempt, toDate } from './pg-row.js';
 
 /** The time a filter's from/to bound, and a ranged or due page's order (see dashboardAttemptSearch). */
@@ -207,10 +208,10 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async dashboardOldestDueAt(): Promise<Date | null> {
-    // Shaped like the due index of migration 1, so it reads one index entry.
+    // Shaped like the hot table's due index (migration 6), so it reads one index entry.
     const { rows } = await this.pool.query(
-      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${this.names.table}
-       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now()
+      `SELECT COALESCE(scheduled_at, created_at) AS due_at FROM ${postgresTables(this.names).hot}
+       WHERE COALESCE(scheduled_at, created_at) <= now()
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT 1`,
     );
     return rows[0] ? toDate(rows[0].due_at) : null;
@@ -218,8 +219,8 @@ export class PostgresDashboardStore implements DashboardStore {
 
   async dashboardLeaseHolders(): Promise<LeaseHolder[]> {
     const { rows } = await this.pool.query(
-      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${this.names.table}
-       WHERE status = 'pending' AND lease_owner IS NOT NULL AND lease_expires_at > now()
+      `SELECT lease_owner, count(*) AS n, max(lease_expires_at) AS lease_expires_at FROM ${postgresTables(this.names).hot}
+       WHERE lease_owner IS NOT NULL AND lease_expires_at > now()
        GROUP BY lease_owner ORDER BY lease_owner LIMIT 100`,
     );
     return rows.map((row: { lease_owner: string; n: string; lease_expires_at: Date }) => ({
@@ -244,42 +245,27 @@ export class PostgresDashboardStore implements DashboardStore {
   }
 
   async dashboardTargetStats(since: Date | null): Promise<TargetMethodStats[]> {
-    const grouped = `SELECT target, method_name, status, count(*) AS n,
-         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at FROM ${this.names.table}`;
-    const { rows } =
-      since === null
-        ? await this.pool.query(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
-        : // Pending: the distinct (target, method_name) pairs by a skip scan of target_status_idx, then each pair's
-          // pending range of it; the window from completed_stats_idx. All from the indexes alone.
-          await this.pool.query(
-            `WITH RECURSIVE pairs AS (
-               (SELECT target, method_name FROM ${this.names.table} ORDER BY target, method_name LIMIT 1)
-               UNION ALL
-               SELECT next.target, next.method_name FROM pairs,
-                 LATERAL (SELECT target, method_name FROM ${this.names.table}
-                          WHERE (target, method_name) > (pairs.target, pairs.method_name)
-                          ORDER BY target, method_name LIMIT 1) AS next
-             )
-             SELECT * FROM (
-               SELECT target, method_name, 'pending' AS status,
-                 (SELECT count(*) FROM ${this.names.table} AS a
-                  WHERE a.target = pairs.target AND a.method_name = pairs.method_name AND a.status = 'pending') AS n,
-                 NULL::timestamptz AS last_failure_at
-               FROM pairs
-             ) AS pending WHERE n > 0
-             UNION ALL
-             ${grouped} WHERE completed_at >= $1 GROUP BY target, method_name, status
-             ORDER BY 1, 2`,
-            [since],
-          );
+    const { hot, history } = postgresTables(this.names);
+    // Pending counts from the hot table (pending attempts only, so read whole); completed ones from the history,
+    // within the window by completed_stats_idx alone, or all of it for "all time".
+    const { rows } = await this.pool.query(
+      `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL::timestamptz AS last_failure_at
+       FROM ${hot} GROUP BY target, method_name
+       UNION ALL
+       SELECT target, method_name, status, count(*) AS n,
+         max(completed_at) FILTER (WHERE status = 'failed') AS last_failure_at
+       FROM ${history} ${since === null ? '' : 'WHERE completed_at >= $1'} GROUP BY target, method_name, status
+       ORDER BY 1, 2`,
+      since === null ? [] : [since],
+    );
     return groupTargetRows(rows);
   }
 
   async dashboardRunNow(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return [];
     const { rows } = await this.pool.query(
-      `UPDATE ${this.names.table} SET scheduled_at = now(), updated_at = now()
-       WHERE id = ANY($1::bigint[]) AND status = 'pending' AND scheduled_at > now() RETURNING id`,
+      `UPDATE ${postgresTables(this.names).hot} SET scheduled_at = now(), updated_at = now()
+       WHERE id = ANY($1::bigint[]) AND scheduled_at > now() RETURNING id`,
       [ids],
     );
     return rows.map((row: { id: string }) => String(row.id));

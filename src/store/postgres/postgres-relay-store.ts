@@ -1,6 +1,7 @@
 import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
 import { dueForClaim, RELAXED_COMMIT } from './claim-sql.js';
 import { methodColumns } from './known-methods.js';
+import { postgresTables } from './pg-names.js';
 import type { PostgresStoreInternals } from './postgres-worker-store.js';
 
 interface HandoffRow {
@@ -14,7 +15,7 @@ export class PostgresRelayStore implements RelayStore {
   private readonly table: string;
 
   constructor(private readonly store: PostgresStoreInternals) {
-    this.table = store.names.table;
+    this.table = postgresTables(store.names).hot;
   }
 
   async attemptClaimForHandoff({ limit, owner, leaseMs, methods }: HandoffOptions): Promise<HandoffClaim[]> {
@@ -44,7 +45,7 @@ export class PostgresRelayStore implements RelayStore {
     await this.store.pool.query(
       `UPDATE ${this.table} AS t SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now()
        FROM unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
-       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 AND t.status = 'pending'`,
+       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3`,
       [claims.map((claim) => claim.id), claims.map((claim) => claim.numAttempts), owner],
     );
   }

@@ -15,6 +15,7 @@ import { insertMany } from './insert-many.js';
 import { KNOWN_METHOD, methodColumns } from './known-methods.js';
 import { postgresMigrationsTableSql } from './migration-script.js';
 import { type PostgresNames, postgresMigrations } from './migrations.js';
+import { moveToHistory, moveToHot } from './move-sql.js';
 import {
   type ErrorEvents,
   hearDeadConnections,
@@ -23,7 +24,8 @@ import {
   type PgQueryable,
   type PgTransactorLike,
 } from './pg-client.js';
-import { COLUMNS, failureAssignments, IS_DUE, toAttempt } from './pg-row.js';
+import { type PostgresTables, postgresTables } from './pg-names.js';
+import { COLUMNS, IS_DUE, prefixed, retryAssignments, toAttempt } from './pg-row.js';
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresRelayStore } from './postgres-relay-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
@@ -48,6 +50,8 @@ export class PostgresStore implements Store<PgQueryable> {
   readonly tableName: string;
   /** @internal for the worker store */
   readonly names: PostgresNames;
+  /** @internal the tables behind the attempts view */
+  readonly tables: PostgresTables;
   private readonly migrationsTable: string;
   private readonly worker: PostgresWorkerStore;
   private readonly dashboard: DashboardStore;
@@ -62,6 +66,7 @@ export class PostgresStore implements Store<PgQueryable> {
     const schema = quoteIdentifier(rawSchema, 'schema');
     const table = `${schema}.${quotePostgresTable(rawTable)}`;
     this.names = { table, schema, rawTable, index: (suffix) => derivedName(rawTable, suffix) };
+    this.tables = postgresTables(this.names);
     this.migrationsTable = `${schema}.${derivedName(rawTable, 'migrations')}`;
     this.tableName = `${rawSchema}.${rawTable}`;
     this.worker = new PostgresWorkerStore(this, { notify: options.notify ?? true });
@@ -100,6 +105,7 @@ export class PostgresStore implements Store<PgQueryable> {
   }
 
   async attemptInsert(tx: PgQueryable, attempt: NewAttempt): Promise<InsertResult> {
+    const { hot, keys, ids } = this.tables;
     const values = [
       attempt.target,
       attempt.methodName,
@@ -108,46 +114,56 @@ export class PostgresStore implements Store<PgQueryable> {
       attempt.idempotenceToken,
       attempt.scheduledAt,
     ];
-    const insert = `INSERT INTO ${this.names.table}
-      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
-      VALUES ($1, $2, $3, $4, $5, $6)`;
     if (attempt.idempotenceToken === null) {
-      const { rows } = await tx.query(`${insert} RETURNING ${COLUMNS}`, values);
+      const { rows } = await tx.query(
+        `INSERT INTO ${hot} (target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING ${COLUMNS}`,
+        values,
+      );
       this.worker.attemptsInserted();
       return { attempt: toAttempt(rows[0]), created: true };
     }
-    // A racing transaction with the same token makes this wait for its outcome, then do nothing.
+    // The token's key first: a racing transaction with the same token makes this wait for its outcome, then do nothing.
     const { rows } = await tx.query(
-      `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
-       DO NOTHING RETURNING ${COLUMNS}`,
+      `WITH key AS (
+         INSERT INTO ${keys} (target, method_name, idempotence_token, id) VALUES ($1, $2, $5, nextval('${ids}'))
+         ON CONFLICT DO NOTHING RETURNING id
+       )
+       INSERT INTO ${hot} (id, target, method_name, method_args, encryptor, idempotence_token, scheduled_at)
+       SELECT key.id, $1::text, $2::text, $3::text, $4::text, $5::text, $6::timestamptz FROM key
+       RETURNING ${COLUMNS}`,
       values,
     );
     if (rows.length > 0) {
       this.worker.attemptsInserted();
       return { attempt: toAttempt(rows[0]), created: true };
     }
+    // A new statement: it sees the racing transaction's commit, and the attempt wherever it is now.
     const existing = await tx.query(
-      `SELECT ${COLUMNS} FROM ${this.names.table}
-       WHERE target = $1 AND method_name = $2 AND idempotence_token = $3`,
+      `SELECT ${prefixed('a')} FROM ${keys} AS k JOIN ${this.names.table} AS a ON a.id = k.id
+       WHERE k.target = $1 AND k.method_name = $2 AND k.idempotence_token = $3`,
       [attempt.target, attempt.methodName, attempt.idempotenceToken],
     );
+    if (!existing.rows[0])
+      throw new Error(`async-task: the idempotence key of ${attempt.idempotenceToken} names no attempt`);
     return { attempt: toAttempt(existing.rows[0]), created: false };
   }
 
   async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
-    // The unique (target, method_name, idempotence_token) index narrows to this method; "C" orders by bytes.
+    // The keys' primary key narrows to this method; "C" orders by bytes.
     const { rows } = await this.pool.query(
-      `SELECT ${COLUMNS} FROM ${this.names.table}
-       WHERE target = $1 AND method_name = $2 AND idempotence_token IS NOT NULL
-         AND left(idempotence_token, length($3)) = $3
-       ORDER BY idempotence_token COLLATE "C" DESC LIMIT 1`,
+      `SELECT ${prefixed('a')} FROM (
+         SELECT id FROM ${this.tables.keys}
+         WHERE target = $1 AND method_name = $2 AND left(idempotence_token, length($3)) = $3
+         ORDER BY idempotence_token COLLATE "C" DESC LIMIT 1
+       ) AS k JOIN ${this.names.table} AS a ON a.id = k.id`,
       [target, method, prefix],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
   }
 
   async attemptInsertMany(tx: PgQueryable, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
-    const results = await insertMany(this.names, tx, attempts);
+    const results = await insertMany(this.names, this.tables, tx, attempts);
     if (results.some((result) => result.created)) this.worker.attemptsInserted();
     return results;
   }
@@ -186,8 +202,8 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async attemptListDueIds(limit: number, methods: readonly RegisteredMethod[]): Promise<string[]> {
     const { rows } = await this.pool.query(
-      `SELECT id FROM ${this.names.table}
-       WHERE status = 'pending' AND COALESCE(scheduled_at, created_at) <= now() AND ${KNOWN_METHOD('$2', '$3')}
+      `SELECT id FROM ${this.tables.hot}
+       WHERE COALESCE(scheduled_at, created_at) <= now() AND ${KNOWN_METHOD('$2', '$3')}
        ORDER BY COALESCE(scheduled_at, created_at), id LIMIT $1`,
       [limit, ...methodColumns(methods)],
     );
@@ -196,8 +212,8 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async attemptCountRun(id: string): Promise<Attempt | null> {
     const { rows } = await this.pool.query(
-      `UPDATE ${this.names.table} SET num_attempts = num_attempts + 1, updated_at = now()
-       WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
+      `UPDATE ${this.tables.hot} SET num_attempts = num_attempts + 1, updated_at = now()
+       WHERE id = $1 RETURNING ${COLUMNS}`,
       [id],
     );
     return rows[0] ? toAttempt(rows[0]) : null;
@@ -244,17 +260,23 @@ export class PostgresStore implements Store<PgQueryable> {
   }
 
   async attemptLock(tx: PgQueryable, id: string): Promise<AttemptWithDue | null> {
-    const { rows } = await tx.query(`SELECT ${COLUMNS}, ${IS_DUE} FROM ${this.names.table} WHERE id = $1 FOR UPDATE`, [
-      id,
-    ]);
-    return rows[0] ? { attempt: toAttempt(rows[0]), due: rows[0].due } : null;
+    const { hot, history } = this.tables;
+    // The row may move between the tables while this waits for its lock (a worker completes it, an operator
+    // retries it): a row lock that finds it gone looks again, in a new statement that sees where it went.
+    for (let look = 0; look < 3; look++) {
+      for (const table of [hot, history]) {
+        const { rows } = await tx.query(`SELECT ${COLUMNS}, ${IS_DUE} FROM ${table} WHERE id = $1 FOR UPDATE`, [id]);
+        if (rows[0]) return { attempt: toAttempt(rows[0]), due: rows[0].due };
+      }
+      const { rows } = await tx.query(`SELECT 1 FROM ${this.names.table} WHERE id = $1`, [id]);
+      if (rows.length === 0) return null;
+    }
+    return null;
   }
 
   async attemptMarkSucceeded(tx: PgQueryable, id: string): Promise<Attempt> {
     const { rows } = await tx.query(
-      `UPDATE ${this.names.table} SET status = 'succeeded', completed_at = now(), updated_at = now(),
-         lease_owner = NULL, lease_expires_at = NULL
-       WHERE id = $1 RETURNING ${COLUMNS}`,
+      moveToHistory(this.tables, `DELETE FROM ${this.tables.hot} WHERE id = $1 RETURNING *`, `'succeeded'`),
       [id],
     );
     return toAttempt(rows[0]);
@@ -262,30 +284,45 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async attemptComplete(tx: PgQueryable, id: string, status: 'failed' | 'expired'): Promise<Attempt> {
     const { rows } = await tx.query(
-      `UPDATE ${this.names.table} SET status = $2, completed_at = now(), updated_at = now(),
-         lease_owner = NULL, lease_expires_at = NULL
+      moveToHistory(this.tables, `DELETE FROM ${this.tables.hot} WHERE id = $1 RETURNING *`, '$2::text'),
+      [id, status],
+    );
+    if (rows[0]) return toAttempt(rows[0]);
+    // Already completed (the caller holds its lock): a change of outcome within the history.
+    const completed = await tx.query(
+      `UPDATE ${this.tables.history} SET status = $2, completed_at = now(), updated_at = now()
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id, status],
     );
-    return toAttempt(rows[0]);
+    return toAttempt(completed.rows[0]);
   }
 
   async attemptRequeue(tx: PgQueryable, id: string): Promise<Attempt> {
-    const { rows } = await tx.query(
-      `UPDATE ${this.names.table} SET status = 'pending', scheduled_at = now(), completed_at = NULL,
-         updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
+    const { rows } = await tx.query(moveToHot(this.tables), [id]);
+    if (rows[0]) {
+      this.worker.attemptsInserted();
+      return toAttempt(rows[0]);
+    }
+    const pending = await tx.query(
+      `UPDATE ${this.tables.hot} SET scheduled_at = now(), updated_at = now(), lease_owner = NULL, lease_expires_at = NULL
        WHERE id = $1 RETURNING ${COLUMNS}`,
       [id],
     );
-    return toAttempt(rows[0]);
+    return toAttempt(pending.rows[0]);
   }
 
   async attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
-    const { rows } = await this.pool.query(
-      `UPDATE ${this.names.table} SET ${failureAssignments('$2', '$3')}
-       WHERE id = $1 AND status = 'pending' RETURNING ${COLUMNS}`,
-      [id, failure.lastError, failure.retryInMs],
-    );
+    const { hot } = this.tables;
+    const { rows } =
+      failure.retryInMs === null
+        ? await this.pool.query(
+            moveToHistory(this.tables, `DELETE FROM ${hot} WHERE id = $1 RETURNING *`, `'failed'`, '$2::text'),
+            [id, failure.lastError],
+          )
+        : await this.pool.query(
+            `UPDATE ${hot} SET ${retryAssignments('$2', '$3')} WHERE id = $1 RETURNING ${COLUMNS}`,
+            [id, failure.lastError, failure.retryInMs],
+          );
     return rows[0] ? toAttempt(rows[0]) : null;
   }
 

@@ -15,8 +15,10 @@ import type {
 import { dueForClaim, RELAXED_COMMIT } from './claim-sql.js';
 import { methodColumns } from './known-methods.js';
 import type { PostgresNames } from './migrations.js';
+import { moveToHistory } from './move-sql.js';
 import { ignoreError, type PgPoolLike, type PgQueryable, type PgTransactorLike } from './pg-client.js';
-import { type AttemptRow, COLUMNS, failureAssignments, toAttempt } from './pg-row.js';
+import { type PostgresTables, postgresTables } from './pg-names.js';
+import { type AttemptRow, COLUMNS, prefixed, retryAssignments, toAttempt } from './pg-row.js';
 
 /** A pooled client able to LISTEN (node-postgres' `PoolClient`). */
 interface PgListenClient extends PgQueryable {
@@ -46,7 +48,9 @@ export interface PostgresStoreInternals {
 export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   /** The NOTIFY channel of this table: a hash keeps it a valid, short identifier. */
   private readonly channel: string;
+  /** The hot table: every statement of the worker but prune reads and writes only it. */
   private readonly table: string;
+  private readonly tables: PostgresTables;
   private notifyInFlight = false;
   private notifyAgain = false;
   private readonly localListeners = new Set<() => void>();
@@ -55,7 +59,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     private readonly store: PostgresStoreInternals,
     private readonly options: { notify: boolean },
   ) {
-    this.table = store.names.table;
+    this.tables = postgresTables(store.names);
+    this.table = this.tables.hot;
     this.channel = `async_task_${createHash('sha256').update(store.tableName).digest('hex').slice(0, 16)}`;
   }
 
@@ -121,7 +126,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       `WITH ${RELAXED_COMMIT}
        UPDATE ${this.table} SET lease_expires_at = now() + $3::double precision * interval '1 millisecond'
        FROM relaxed
-       WHERE id = ANY($1::bigint[]) AND lease_owner = $2 AND status = 'pending'
+       WHERE id = ANY($1::bigint[]) AND lease_owner = $2
        RETURNING id`,
       [ids, owner, leaseMs],
     );
@@ -134,7 +139,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       `UPDATE ${this.table} AS t SET lease_owner = NULL, lease_expires_at = NULL, updated_at = now(),
          num_attempts = t.num_attempts - CASE WHEN $4 THEN 1 ELSE 0 END
        FROM unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
-       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 AND t.status = 'pending'`,
+       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3`,
       [idsOf(claims), countsOf(claims), owner, uncount],
     );
   }
@@ -144,7 +149,7 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       `SELECT ${prefixed('t')} FROM ${this.table} AS t
        JOIN unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
          ON t.id = c.id AND t.num_attempts = c.num_attempts
-       WHERE t.lease_owner = $3 AND t.status = 'pending'
+       WHERE t.lease_owner = $3
        ORDER BY t.id
        FOR UPDATE OF t`,
       [idsOf(claims), countsOf(claims), owner],
@@ -211,12 +216,16 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
 
   async attemptMarkSucceededClaims(tx: PgQueryable | null, owner: string, claims: readonly ClaimRef[]) {
     if (claims.length === 0) return [];
+    // One statement for the batch: each claim still held (same owner, same run) leaves the hot table for the history.
     const { rows } = await (tx ?? this.store.pool).query(
-      `UPDATE ${this.table} AS t SET status = 'succeeded', completed_at = now(), updated_at = now(),
-         lease_owner = NULL, lease_expires_at = NULL
-       FROM unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
-       WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 AND t.status = 'pending'
-       RETURNING t.id`,
+      moveToHistory(
+        this.tables,
+        `DELETE FROM ${this.table} AS t USING unnest($1::bigint[], $2::integer[]) AS c(id, num_attempts)
+         WHERE t.id = c.id AND t.num_attempts = c.num_attempts AND t.lease_owner = $3 RETURNING t.*`,
+        `'succeeded'`,
+        'last_error',
+        'id',
+      ),
       [idsOf(claims), countsOf(claims), owner],
     );
     return rows.map((row: { id: string }) => String(row.id));
@@ -228,25 +237,40 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
     claim: ClaimRef,
     failure: ClaimFailure,
   ): Promise<Attempt | null> {
-    const { rows } = await (tx ?? this.store.pool).query(
-      `UPDATE ${this.table} SET ${failureAssignments('$4', '$5')}
-       WHERE id = $1 AND num_attempts = $2 AND lease_owner = $3 AND status = 'pending'
-       RETURNING ${COLUMNS}`,
-      [claim.id, claim.numAttempts, owner, failure.lastError, failure.retryInMs],
-    );
+    const db = tx ?? this.store.pool;
+    const guard = 'id = $1 AND num_attempts = $2 AND lease_owner = $3';
+    const { rows } =
+      failure.retryInMs === null
+        ? await db.query(
+            moveToHistory(this.tables, `DELETE FROM ${this.table} WHERE ${guard} RETURNING *`, `'failed'`, '$4::text'),
+            [claim.id, claim.numAttempts, owner, failure.lastError],
+          )
+        : await db.query(
+            `UPDATE ${this.table} SET ${retryAssignments('$4', '$5')} WHERE ${guard} RETURNING ${COLUMNS}`,
+            [claim.id, claim.numAttempts, owner, failure.lastError, failure.retryInMs],
+          );
     return rows[0] ? toAttempt(rows[0]) : null;
   }
 
   async attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
-    const { rowCount } = await this.store.pool.query(
-      `DELETE FROM ${this.table} WHERE id IN (
-         SELECT id FROM ${this.table}
-         WHERE completed_at IS NOT NULL AND completed_at < now() - $2::double precision * interval '1 millisecond'
-           AND status = ANY($1::text[])
-         ORDER BY completed_at LIMIT $3)`,
+    const { history, keys } = this.tables;
+    // A pruned attempt's token is free again: its key goes with it.
+    const { rows } = await this.store.pool.query(
+      `WITH gone AS (
+         DELETE FROM ${history} WHERE id IN (
+           SELECT id FROM ${history}
+           WHERE completed_at < now() - $2::double precision * interval '1 millisecond' AND status = ANY($1::text[])
+           ORDER BY completed_at LIMIT $3)
+         RETURNING id, target, method_name, idempotence_token
+       ), freed AS (
+         DELETE FROM ${keys} AS k USING gone
+         WHERE k.target = gone.target AND k.method_name = gone.method_name
+           AND k.idempotence_token = gone.idempotence_token AND k.id = gone.id
+       )
+       SELECT count(*) AS n FROM gone`,
       [statuses, olderThanMs, limit],
     );
-    return rowCount ?? 0;
+    return Number(rows[0]?.n ?? 0);
   }
 
   async runExclusive<T>(name: string, fn: () => Promise<T>): Promise<T | undefined> {
@@ -330,10 +354,4 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
       },
     };
   }
-}
-
-function prefixed(alias: string): string {
-  return COLUMNS.split(',')
-    .map((column) => `${alias}.${column.trim()}`)
-    .join(', ');
 }
