@@ -130,12 +130,16 @@ describe('drizzle-kit push with the drizzle.config.ts init writes', () => {
     const before = await libraryState(url, DEFAULT_SCHEMA);
     expect(before.relations).toEqual(
       expect.arrayContaining([
-        { relname: TABLE, relkind: 'r' },
-        { relname: `${TABLE}_id_seq`, relkind: 'S' },
+        { relname: TABLE, relkind: 'v' },
+        { relname: `${TABLE}_history`, relkind: 'r' },
+        { relname: `${TABLE}_hot`, relkind: 'r' },
+        { relname: `${TABLE}_ids`, relkind: 'S' },
+        { relname: `${TABLE}_keys`, relkind: 'r' },
         { relname: `${TABLE}_migrations`, relkind: 'r' },
       ]),
     );
-    expect(before.functions).toEqual([{ proname: `${TABLE}_enqueue` }]);
+    // The SQL enqueue function, and the trigger function that routes writes through the view.
+    expect(before.functions).toEqual([{ proname: `${TABLE}_enqueue` }, { proname: `${TABLE}_write` }]);
     expect(before.rows.map((row) => row.status)).toEqual(['succeeded', 'pending']);
 
     const push = expectOk(await drizzleKit(dir, ['push', '--force', '--verbose'], env), 'drizzle-kit push');
@@ -163,8 +167,8 @@ describe('drizzle-kit push with the drizzle.config.ts init writes', () => {
     cleanups.push(library.close);
     const before = await libraryState(url, 'public');
     const push = await drizzleKit(dir, ['push', '--force', '--verbose'], env);
-    // tablesFilter hides the tables but not their sequence: drizzle-kit tries to drop it (PostgreSQL refuses).
-    expect(output(push)).toContain(`${TABLE}_id_seq`);
+    // tablesFilter hides the tables but not their id sequence: drizzle-kit tries to drop it (PostgreSQL refuses).
+    expect(output(push)).toContain(`${TABLE}_ids`);
     expect(await libraryState(url, 'public')).toEqual(before);
   });
 });
@@ -210,15 +214,21 @@ describe('Prisma with the schema.prisma and prisma.config.ts init writes', () =>
     const { dir, url } = await initProject('prisma', ['--schema', 'public']);
     const { loadConfigFromFile } = await import('@prisma/config');
     const external = (await loadConfigFromFile({ configRoot: dir })).config?.tables?.external;
-    expect(external).toEqual([`public.${TABLE}`, `public.${TABLE}_migrations`]);
+    expect(external).toEqual([
+      `public.${TABLE}`,
+      `public.${TABLE}_hot`,
+      `public.${TABLE}_history`,
+      `public.${TABLE}_keys`,
+      `public.${TABLE}_migrations`,
+    ]);
     const library = await migrateWithRows(url, 'public');
     cleanups.push(library.close);
     await withClient(url, (client) => client.query(CREATE_USERS));
     const engine = await prismaSchemaEngine(url, withUsersModel(read(dir, 'prisma/schema.prisma')));
     cleanups.push(engine.close);
-    expect(await engine.pull()).toMatch(new RegExp(`model ${TABLE} \\{`));
+    expect(await engine.pull()).toMatch(new RegExp(`model ${TABLE}_hot \\{`));
     // Without the external declaration Prisma would drop the library's tables; with it, it leaves them.
-    expect((await engine.diffToModel()).script).toContain(`DROP TABLE "${TABLE}"`);
+    expect((await engine.diffToModel()).script).toContain(`DROP TABLE "${TABLE}_hot"`);
     expect((await engine.diffToModel(external)).script).not.toContain(TABLE);
   });
 

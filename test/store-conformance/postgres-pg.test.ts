@@ -35,10 +35,5 @@ storeConformance(
   },
   {
     dispose: () => database.drop(),
-    knownFailures: [
-      // insert-many.ts pairs returned rows with inputs by token alone, assuming one (target, method) per batch
-      // (enqueueMany's only shape): a mixed batch hands an existing input another input's new row.
-      'insertMany over several targets and methods with one token: each input gets its own row',
-    ],
   },
 );

@@ -84,3 +84,40 @@ describe('PostgreSQL permissions of a worker role', () => {
     );
   });
 });
+
+describe('PostgreSQL permissions of a migrating role', () => {
+  it('a role that owns a schema made for it, without CREATE on the database, migrates into it', async () => {
+    const adminUrl = inject('pgAdminUrl');
+    const database = await createDatabase(adminUrl);
+    const role = `async_task_migrator_${randomBytes(4).toString('hex')}`;
+    const password = randomBytes(12).toString('hex');
+    const admin = new pg.Pool({ connectionString: database.url, max: 2 });
+    admin.on('error', () => {});
+    const url = new URL(database.url);
+    await admin.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    await admin.query(`REVOKE CREATE ON DATABASE ${pg.escapeIdentifier(url.pathname.slice(1))} FROM PUBLIC`);
+    await admin.query(`CREATE SCHEMA ${DEFAULT_PG_SCHEMA} AUTHORIZATION ${role}`);
+    url.username = role;
+    url.password = password;
+    const pool = new pg.Pool({ connectionString: url.toString(), max: 2 });
+    pool.on('error', () => {});
+    try {
+      // The role may not create schemas: the check is real.
+      await expect(pool.query('CREATE SCHEMA not_allowed')).rejects.toThrow(/permission denied/);
+      const asyncTask = createAsyncTask({ db: postgres(pool), targets: { Greeter: { async greet() {} } } });
+      await asyncTask.migrate();
+      await asyncTask.migrate(); // and again, with everything in place
+      const attempt = await withPgTransaction(pool, (client) => asyncTask.enqueue(client, 'Greeter', 'greet', {}));
+      expect((await asyncTask.perform(attempt.id)).outcome).toBe('succeeded');
+      await asyncTask.close();
+    } finally {
+      await pool.end();
+      await admin.end();
+      await database.drop();
+      const server = new pg.Client({ connectionString: adminUrl });
+      await server.connect();
+      await server.query(`DROP ROLE IF EXISTS ${role}`);
+      await server.end();
+    }
+  });
+});

@@ -81,7 +81,10 @@ export class PostgresStore implements Store<PgQueryable> {
       await tx.query('SELECT true AS locked FROM pg_advisory_xact_lock(hashtext($1))', [
         `async-task:migrate:${this.tableName}`,
       ]);
-      await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
+      // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists: a migrator that
+      // owns a schema a DBA made would be refused. So it runs only when the schema is missing.
+      const schema = await tx.query('SELECT to_regnamespace($1) IS NOT NULL AS present', [this.names.schema]);
+      if (!schema.rows[0]?.present) await tx.query(`CREATE SCHEMA IF NOT EXISTS ${this.names.schema}`);
       await tx.query(postgresMigrationsTableSql(this.migrationsTable));
       const { rows } = await tx.query(`SELECT version FROM ${this.migrationsTable}`);
       const applied = new Set(rows.map((row: { version: number }) => row.version));
