@@ -50,6 +50,8 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   private readonly worker: SqliteWorkerStore;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
   private readonly dashboard: DashboardStore;
+  /** Hot statements' text, built once: the statement cache is keyed by it. */
+  private readonly sql: { insert: string; insertWithToken: string; findByToken: string; findById: string };
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
     const rawTable = options.table ?? 'async_task_attempts';
@@ -67,10 +69,27 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         options?: { timeout?: number },
       ) => SqliteDatabaseLike;
       // No synchronous busy wait on our connections: see whenNotBusy.
-      this.openConnection = () => new Database(appDatabase.name, { timeout: 0 });
+      this.openConnection = () => {
+        const connection = new Database(appDatabase.name, { timeout: 0 });
+        // Our own connections only (the application's keeps its settings): a savepoint's or a sort's
+        // temporary pages stay in memory instead of a temp file.
+        connection.pragma('temp_store = MEMORY');
+        return connection;
+      };
       this.writer = this.openConnection();
       this.reader = this.openConnection();
     }
+    const insert = `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.sql = {
+      insert,
+      insertWithToken: `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
+       DO NOTHING`,
+      findByToken: `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = ? AND method_name = ? AND idempotence_token = ?`,
+      findById: `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`,
+    };
     this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
     this.dashboard = new SqliteDashboardStore(
       () => this.reader,
@@ -144,32 +163,44 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   private insertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
     const now = Date.now();
+    const scheduledAt = attempt.scheduledAt?.getTime() ?? null;
     const values = [
       attempt.target,
       attempt.methodName,
       attempt.methodArgs,
       attempt.encryptor,
       attempt.idempotenceToken,
-      attempt.scheduledAt?.getTime() ?? null,
+      scheduledAt,
       now,
       now,
     ];
-    const insert = `INSERT INTO ${this.names.table}
-      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
-    if (attempt.idempotenceToken === null) {
-      return { attempt: this.one(tx, `${insert} RETURNING ${COLUMNS}`, ...values) as Attempt, created: true };
+    // No RETURNING: SQLite runs it like a trigger, which makes every insert open a statement journal (a temp
+    // file per row inside a bulk transaction). The new row is known already, but for its id.
+    const sql = attempt.idempotenceToken === null ? this.sql.insert : this.sql.insertWithToken;
+    const result = this.statement(tx, sql).run(...values);
+    if (result.changes === 1) {
+      const row: AttemptRow = {
+        id: result.lastInsertRowid,
+        idempotence_token: attempt.idempotenceToken,
+        status: 'pending',
+        target: attempt.target,
+        method_name: attempt.methodName,
+        method_args: attempt.methodArgs,
+        encryptor: attempt.encryptor,
+        num_attempts: 0,
+        scheduled_at: scheduledAt,
+        completed_at: null,
+        created_at: now,
+        updated_at: now,
+        last_error: null,
+        lease_owner: null,
+        lease_expires_at: null,
+      };
+      return { attempt: toAttempt(row), created: true };
     }
-    const created = this.one(
-      tx,
-      `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
-       DO NOTHING RETURNING ${COLUMNS}`,
-      ...values,
-    );
-    if (created) return { attempt: created, created: true };
     const existing = this.one(
       tx,
-      `SELECT ${COLUMNS} FROM ${this.names.table} WHERE target = ? AND method_name = ? AND idempotence_token = ?`,
+      this.sql.findByToken,
       attempt.target,
       attempt.methodName,
       attempt.idempotenceToken,
@@ -186,7 +217,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   async attemptFind(id: string): Promise<Attempt | null> {
-    return this.one(this.reader, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+    return this.one(this.reader, this.sql.findById, BigInt(id));
   }
 
   async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
@@ -258,10 +289,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   transaction<T>(fn: (tx: SqliteDatabaseLike) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.writeLock.run(async () => {
       const db = this.writer;
-      await this.write(() => db.exec('BEGIN IMMEDIATE'));
+      await this.write(() => this.statement(db, 'BEGIN IMMEDIATE').run());
       try {
         const result = await fn(db);
-        db.exec('COMMIT');
+        this.statement(db, 'COMMIT').run();
         return result;
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -278,7 +309,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   async attemptLock(tx: SqliteDatabaseLike, id: string): Promise<AttemptWithDue | null> {
     // BEGIN IMMEDIATE already holds the database's single write lock: no row lock is needed.
-    const attempt = this.one(tx, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+    const attempt = this.one(tx, this.sql.findById, BigInt(id));
     return attempt ? { attempt, due: isDue(attempt) } : null;
   }
 
