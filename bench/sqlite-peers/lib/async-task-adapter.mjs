@@ -35,7 +35,8 @@ export function asyncTaskAdapter(mode) {
         concurrency: o.concurrency,
         connections: "application connection for enqueue; the library's own writer and reader connections",
         enqueue: 'asyncTask.enqueueSync(db, …) inside the application’s db.transaction()',
-        bulkEnqueue: 'asyncTask.enqueueMany(db, …) inside the application’s db.transaction() (rows written before it returns)',
+        bulkEnqueue:
+          'asyncTask.enqueueMany(db, …) inside the application’s db.transaction() (rows written before it returns)',
         completion:
           mode === 'leased'
             ? 'row UPDATEd to succeeded (batched, guarded by the claim)'

@@ -198,13 +198,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       };
       return { attempt: toAttempt(row), created: true };
     }
-    const existing = this.one(
-      tx,
-      this.sql.findByToken,
-      attempt.target,
-      attempt.methodName,
-      attempt.idempotenceToken,
-    );
+    const existing = this.one(tx, this.sql.findByToken, attempt.target, attempt.methodName, attempt.idempotenceToken);
     return { attempt: existing as Attempt, created: false };
   }
 
