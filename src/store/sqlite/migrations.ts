@@ -84,12 +84,16 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
       DROP INDEX ${index('target_status_idx')};
       DROP INDEX ${index('pending_target_idx')};
       DROP INDEX ${index('leased_idx')};
-      CREATE INDEX ${index('history_status_idx')} ON ${table} (status, id) WHERE status <> 'pending';
-      CREATE INDEX ${index('history_status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id)
+      DROP INDEX ${index('created_completed_idx')};
+      -- completed_stats_idx starts with completed_at: it serves retention and the completions chart alone.
+      DROP INDEX ${index('completed_idx')};
+      CREATE INDEX ${index('hist_created_idx')} ON ${table} (created_at, id) WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_status_idx')} ON ${table} (status, id) WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id)
         WHERE status <> 'pending';
-      CREATE INDEX ${index('history_due_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id)
+      CREATE INDEX ${index('hist_due_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id)
         WHERE status <> 'pending';
-      CREATE INDEX ${index('history_target_idx')} ON ${table} (target, method_name, status, id)
+      CREATE INDEX ${index('hist_target_idx')} ON ${table} (target, method_name, status, id)
         WHERE status <> 'pending';
     `,
   },
