@@ -128,6 +128,37 @@ describe('[sqlite] hot queue apart from history', () => {
     db.close();
   });
 
+  it('many attempts in one statement: consecutive ids, each as stored, rolled back with the transaction', async () => {
+    const { db, store, asyncTask, count } = open();
+    await asyncTask.migrate();
+    const row = (order: number) => ({
+      target: 'OrderClient',
+      methodName: 'fulfill',
+      methodArgs: JSON.stringify({ order, text: 'a\u0000b "quoted" é' }),
+      encryptor: 'none',
+      idempotenceToken: null,
+      scheduledAt: order === 1 ? new Date(Date.now() + 5_000) : null,
+    });
+    asyncTask.enqueueSync(db, 'OrderClient', 'fulfill', { order: 0 });
+    const results = db.transaction(() => store.attemptInsertManySync(db, [row(1), row(2), row(3)]))();
+    const ids = results.map((result) => Number(result.attempt.id));
+    expect(ids).toEqual([ids[0], (ids[0] as number) + 1, (ids[0] as number) + 2]);
+    for (const { attempt, created } of results) {
+      expect(created).toBe(true);
+      expect(await asyncTask.find(attempt.id)).toEqual(attempt);
+    }
+    expect(results[1]?.attempt.methodArgs).toBe(row(2).methodArgs);
+    expect(() =>
+      db.transaction(() => {
+        store.attemptInsertManySync(db, [row(4), row(5)]);
+        throw new Error('rolled back');
+      })(),
+    ).toThrow('rolled back');
+    expect(count('SELECT count(*) AS n FROM async_task_attempts')).toBe(4);
+    await asyncTask.close();
+    db.close();
+  });
+
   it('a rolled-back application transaction leaves nothing, token included; `await enqueue` inside db.transaction joins it', async () => {
     const { db, asyncTask, count } = open();
     await asyncTask.migrate();

@@ -51,7 +51,13 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
   private readonly dashboard: DashboardStore;
   /** Hot statements' text, built once: the statement cache is keyed by it. */
-  private readonly sql: { insert: string; insertWithToken: string; findByToken: string; findById: string };
+  private readonly sql: {
+    insert: string;
+    insertMany: string;
+    insertWithToken: string;
+    findByToken: string;
+    findById: string;
+  };
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
     const rawTable = options.table ?? 'async_task_attempts';
@@ -84,6 +90,12 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
     this.sql = {
       insert,
+      // Text and integers keep their exact values through JSON; the row order is the array's.
+      insertMany: `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, scheduled_at, created_at, updated_at)
+      SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+        json_extract(value, '$[4]'), ?, ?
+      FROM json_each(?) ORDER BY key`,
       insertWithToken: `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
        DO NOTHING`,
       findByToken: `SELECT ${COLUMNS} FROM ${this.names.table}
@@ -163,14 +175,13 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   private insertSync(tx: SqliteDatabaseLike, attempt: NewAttempt): InsertResult {
     const now = Date.now();
-    const scheduledAt = attempt.scheduledAt?.getTime() ?? null;
     const values = [
       attempt.target,
       attempt.methodName,
       attempt.methodArgs,
       attempt.encryptor,
       attempt.idempotenceToken,
-      scheduledAt,
+      attempt.scheduledAt?.getTime() ?? null,
       now,
       now,
     ];
@@ -179,23 +190,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     const sql = attempt.idempotenceToken === null ? this.sql.insert : this.sql.insertWithToken;
     const result = this.statement(tx, sql).run(...values);
     if (result.changes === 1) {
-      const row: AttemptRow = {
-        id: result.lastInsertRowid,
-        idempotence_token: attempt.idempotenceToken,
-        status: 'pending',
-        target: attempt.target,
-        method_name: attempt.methodName,
-        method_args: attempt.methodArgs,
-        encryptor: attempt.encryptor,
-        num_attempts: 0,
-        scheduled_at: scheduledAt,
-        completed_at: null,
-        created_at: now,
-        updated_at: now,
-        last_error: null,
-        lease_owner: null,
-        lease_expires_at: null,
-      };
+      const row = newRow(result.lastInsertRowid, attempt, now);
       return { attempt: toAttempt(row), created: true };
     }
     const existing = this.one(tx, this.sql.findByToken, attempt.target, attempt.methodName, attempt.idempotenceToken);
@@ -203,7 +198,37 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   async attemptInsertMany(tx: SqliteDatabaseLike, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
-    return attempts.map((attempt) => this.attemptInsertSync(tx, attempt));
+    return this.attemptInsertManySync(tx, attempts);
+  }
+
+  /**
+   * Attempts without a token in one statement (`INSERT … SELECT FROM json_each`): one statement journal for
+   * the lot instead of a statement per row. SQLite has one writer and AUTOINCREMENT hands out ids one above
+   * the last, so the rows get consecutive ids ending at the statement's last rowid. With a token: row by
+   * row, since each may find its attempt already there.
+   */
+  attemptInsertManySync(tx: SqliteDatabaseLike, attempts: readonly NewAttempt[]): InsertResult[] {
+    if (attempts.length < 2 || attempts.some((attempt) => attempt.idempotenceToken !== null)) {
+      return attempts.map((attempt) => this.attemptInsertSync(tx, attempt));
+    }
+    const now = Date.now();
+    const rows = attempts.map((attempt) => [
+      attempt.target,
+      attempt.methodName,
+      attempt.methodArgs,
+      attempt.encryptor,
+      attempt.scheduledAt?.getTime() ?? null,
+    ]);
+    const result = this.statement(tx, this.sql.insertMany).run(now, now, JSON.stringify(rows));
+    if (result.changes !== attempts.length) {
+      throw new Error(`inserted ${result.changes} of ${attempts.length} attempts`);
+    }
+    const first = BigInt(result.lastInsertRowid) - BigInt(attempts.length - 1);
+    this.worker.attemptsInserted();
+    return attempts.map((attempt, index) => ({
+      attempt: toAttempt(newRow(first + BigInt(index), attempt, now)),
+      created: true,
+    }));
   }
 
   async attemptInsert(tx: SqliteDatabaseLike, attempt: NewAttempt): Promise<InsertResult> {
@@ -397,4 +422,25 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 /** An unreadable due time counts as due, so that performing it records why it cannot run. */
 function isDue(attempt: Attempt): boolean {
   return attempt.scheduledAt === null || !(attempt.scheduledAt.getTime() > Date.now());
+}
+
+/** The row an insert of `attempt` just wrote, as SQLite's defaults fill it in. */
+function newRow(id: number | bigint, attempt: NewAttempt, now: number): AttemptRow {
+  return {
+    id,
+    idempotence_token: attempt.idempotenceToken,
+    status: 'pending',
+    target: attempt.target,
+    method_name: attempt.methodName,
+    method_args: attempt.methodArgs,
+    encryptor: attempt.encryptor,
+    num_attempts: 0,
+    scheduled_at: attempt.scheduledAt?.getTime() ?? null,
+    completed_at: null,
+    created_at: now,
+    updated_at: now,
+    last_error: null,
+    lease_owner: null,
+    lease_expires_at: null,
+  };
 }
