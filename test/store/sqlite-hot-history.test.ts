@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { sqlite } from '../../src/drivers/sqlite.js';
-import { createAsyncTask } from '../../src/index.js';
+import { type Attempt, createAsyncTask } from '../../src/index.js';
 import { sqliteNames } from '../../src/store/sqlite/migration-script.js';
 import { sqliteMigrations } from '../../src/store/sqlite/migrations.js';
 import type { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -155,6 +155,22 @@ describe('[sqlite] hot queue apart from history', () => {
       })(),
     ).toThrow('rolled back');
     expect(count('SELECT count(*) AS n FROM async_task_attempts')).toBe(4);
+    // More rows than one statement takes: still every row, in order, each as stored.
+    const many = db.transaction(() =>
+      store.attemptInsertManySync(
+        db,
+        Array.from({ length: 250 }, (_, index) => row(10 + index)),
+      ),
+    )();
+    expect(many).toHaveLength(250);
+    many.forEach((result, index) => {
+      expect(result.attempt.methodArgs).toBe(row(10 + index).methodArgs);
+      if (index > 0) expect(Number(result.attempt.id)).toBe(Number(many[index - 1]?.attempt.id) + 1);
+    });
+    for (const index of [0, 99, 100, 249]) {
+      const { attempt } = many[index] as { attempt: Attempt };
+      expect(await asyncTask.find(attempt.id)).toEqual(attempt);
+    }
     await asyncTask.close();
     db.close();
   });

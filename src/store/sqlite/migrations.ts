@@ -77,16 +77,16 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
     // idempotence index); it enters the history indexes once, at its outcome. Same rows and ids: nothing
     // moves. Queries for history add `status <> 'pending'` so that SQLite can use these partial indexes.
     sql: ({ table, index }) => `
-      DROP INDEX ${index('status_idx')};
-      DROP INDEX ${index('status_due_idx')};
-      DROP INDEX ${index('due_all_idx')};
-      DROP INDEX ${index('target_idx')};
-      DROP INDEX ${index('target_status_idx')};
-      DROP INDEX ${index('pending_target_idx')};
-      DROP INDEX ${index('leased_idx')};
-      DROP INDEX ${index('created_completed_idx')};
+      DROP INDEX IF EXISTS ${index('status_idx')};
+      DROP INDEX IF EXISTS ${index('status_due_idx')};
+      DROP INDEX IF EXISTS ${index('due_all_idx')};
+      DROP INDEX IF EXISTS ${index('target_idx')};
+      DROP INDEX IF EXISTS ${index('target_status_idx')};
+      DROP INDEX IF EXISTS ${index('pending_target_idx')};
+      DROP INDEX IF EXISTS ${index('leased_idx')};
+      DROP INDEX IF EXISTS ${index('created_completed_idx')};
       -- completed_stats_idx starts with completed_at: it serves retention and the completions chart alone.
-      DROP INDEX ${index('completed_idx')};
+      DROP INDEX IF EXISTS ${index('completed_idx')};
       CREATE INDEX ${index('hist_created_idx')} ON ${table} (created_at, id) WHERE status <> 'pending';
       CREATE INDEX ${index('hist_status_idx')} ON ${table} (status, id) WHERE status <> 'pending';
       CREATE INDEX ${index('hist_status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id)
