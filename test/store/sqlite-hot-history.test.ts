@@ -155,7 +155,7 @@ describe('[sqlite] hot queue apart from history', () => {
       })(),
     ).toThrow('rolled back');
     expect(count('SELECT count(*) AS n FROM async_task_attempts')).toBe(4);
-    // More rows than one statement takes: still every row, in order, each as stored.
+    // A bulk-sized batch: every row, in order, with consecutive ids, each as stored.
     const many = db.transaction(() =>
       store.attemptInsertManySync(
         db,
