@@ -47,7 +47,7 @@ function filterSides(filter: AttemptFilter, { splitAll = false } = {}): Where[] 
   if (filter.from !== undefined) add(`${key} >= ?`, filter.from.getTime());
   if (filter.to !== undefined) add(`${key} < ?`, filter.to.getTime());
   if (filter.status !== undefined) {
-    if (filter.status !== 'pending') parts.push(PENDING_NOT);
+    parts.push(filter.status === 'pending' ? PENDING : PENDING_NOT);
     return [{ parts, values }];
   }
   const split =

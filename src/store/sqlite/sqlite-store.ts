@@ -265,7 +265,8 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     const values: unknown[] = [];
     if (options.status !== undefined) where.push('status = ?') && values.push(options.status);
     // The history's partial indexes serve a completed status only when the query names their condition.
-    if (options.status !== undefined && options.status !== 'pending') where.push("status <> 'pending'");
+    if (options.status !== undefined)
+      where.push(options.status === 'pending' ? "status = 'pending'" : "status <> 'pending'");
     if (options.target !== undefined) where.push('target = ?') && values.push(options.target);
     if (options.method !== undefined) where.push('method_name = ?') && values.push(options.method);
     if (options.idempotenceToken !== undefined)
