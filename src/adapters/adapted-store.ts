@@ -34,6 +34,7 @@ export function adaptStore<Tx, Inner, AppTx = Tx>(
   const { unwrap } = bridge;
   const insertSync = inner.attemptInsertSync?.bind(inner);
   const insertMany = inner.attemptInsertMany?.bind(inner);
+  const insertManySync = inner.attemptInsertManySync?.bind(inner);
   const workerStore = adaptWorkerStore(inner.workerStore(), bridge);
   const store: Complete<Store<Tx, AppTx>> = {
     dialect: inner.dialect,
@@ -44,6 +45,7 @@ export function adaptStore<Tx, Inner, AppTx = Tx>(
     attemptInsert: (tx, attempt) => inner.attemptInsert(unwrap(tx), attempt),
     attemptInsertSync: insertSync && ((tx, attempt) => insertSync(unwrap(tx), attempt)),
     attemptInsertMany: insertMany && ((tx, attempts) => insertMany(unwrap(tx), attempts)),
+    attemptInsertManySync: insertManySync && ((tx, attempts) => insertManySync(unwrap(tx), attempts)),
     attemptFind: (id) => inner.attemptFind(id),
     attemptList: (options) => inner.attemptList(options),
     attemptFindLastByTokenPrefix: inner.attemptFindLastByTokenPrefix?.bind(inner),

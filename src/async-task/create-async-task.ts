@@ -184,6 +184,7 @@ export function createAsyncTask<const Targets extends TargetRegistry, Tx, AppTx 
       }
       try {
         // Synchronous drivers: every row is written before the first await (see insertNow).
+        if (store.attemptInsertManySync) return store.attemptInsertManySync(tx, rows).map((result) => result.attempt);
         if (store.attemptInsertSync) return rows.map((row) => store.attemptInsertSync?.(tx, row).attempt as Attempt);
         if (store.attemptInsertMany) return (await store.attemptInsertMany(tx, rows)).map((result) => result.attempt);
         const attempts: Attempt[] = [];

@@ -68,6 +68,8 @@ export interface Store<Tx, AppTx = Tx> {
   attemptInsertSync?(tx: AppTx, attempt: NewAttempt): InsertResult;
   /** Many at once inside `tx` (one statement where the dialect allows), results in input order. */
   attemptInsertMany?(tx: AppTx, attempts: readonly NewAttempt[]): Promise<InsertResult[]>;
+  /** `attemptInsertMany`, synchronously (better-sqlite3): every row is written before it returns. */
+  attemptInsertManySync?(tx: AppTx, attempts: readonly NewAttempt[]): InsertResult[];
   attemptFind(id: string): Promise<Attempt | null>;
   attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]>;
   /**

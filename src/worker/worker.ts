@@ -315,6 +315,10 @@ class AttemptWorker<Tx> implements Worker {
       }
       const why = reason;
       reason = null;
+      // A synchronous driver (better-sqlite3) settles every await as a microtask: without this turn of the
+      // event loop, a backlog would drain without the application's timers, requests or I/O ever running.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.currentState !== 'running') break;
       lastClaimAt = Date.now();
       let claimed: Attempt[];
       try {

@@ -91,6 +91,12 @@ describe('adaptStore: every operation that takes a handle runs on the client it 
         const results = await store.attemptInsertMany!(appHandle, [row('many-1'), row('many-2')]);
         expect(results.map((result) => result.attempt.idempotenceToken)).toEqual(['many-1', 'many-2']);
       },
+      attemptInsertManySync: async () => {
+        const results = store.attemptInsertManySync!(appHandle, [row(), row('many-sync-1'), row()]);
+        expect(results.map((result) => result.created)).toEqual([true, true, true]);
+        expect(results[1]!.attempt.idempotenceToken).toBe('many-sync-1');
+        expect(Number(results[2]!.attempt.id)).toBeGreaterThan(Number(results[0]!.attempt.id));
+      },
       attemptLock: async () => {
         const locked = await store.transaction((tx) => store.attemptLock(tx, inserted.id));
         expect(locked?.attempt.id).toBe(inserted.id);

@@ -69,4 +69,32 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         WHERE completed_at IS NOT NULL;
     `,
   },
+  {
+    version: 5,
+    name: 'hot queue apart from history: history indexes only on completed attempts',
+    // An enqueue wrote the table, 7 indexes and sqlite_sequence per commit, and every claim and outcome
+    // rewrote history indexes. Now a pending attempt sits only in the claim index (and, with a token, the
+    // idempotence index); it enters the history indexes once, at its outcome. Same rows and ids: nothing
+    // moves. Queries for history add `status <> 'pending'` so that SQLite can use these partial indexes.
+    sql: ({ table, index }) => `
+      DROP INDEX IF EXISTS ${index('status_idx')};
+      DROP INDEX IF EXISTS ${index('status_due_idx')};
+      DROP INDEX IF EXISTS ${index('due_all_idx')};
+      DROP INDEX IF EXISTS ${index('target_idx')};
+      DROP INDEX IF EXISTS ${index('target_status_idx')};
+      DROP INDEX IF EXISTS ${index('pending_target_idx')};
+      DROP INDEX IF EXISTS ${index('leased_idx')};
+      DROP INDEX IF EXISTS ${index('created_completed_idx')};
+      -- completed_stats_idx starts with completed_at: it serves retention and the completions chart alone.
+      DROP INDEX IF EXISTS ${index('completed_idx')};
+      CREATE INDEX ${index('hist_created_idx')} ON ${table} (created_at, id) WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_status_idx')} ON ${table} (status, id) WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_status_due_idx')} ON ${table} (status, COALESCE(scheduled_at, created_at), id)
+        WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_due_idx')} ON ${table} (COALESCE(scheduled_at, created_at), id)
+        WHERE status <> 'pending';
+      CREATE INDEX ${index('hist_target_idx')} ON ${table} (target, method_name, status, id)
+        WHERE status <> 'pending';
+    `,
+  },
 ];

@@ -2,7 +2,7 @@
 
 /** The part of a better-sqlite3 statement the library uses. */
 export interface SqliteStatementLike {
-  run(...params: unknown[]): { changes: number };
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
   get(...params: unknown[]): unknown;
   all(...params: unknown[]): unknown[];
 }

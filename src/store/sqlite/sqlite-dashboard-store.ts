@@ -21,7 +21,18 @@ import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 /** The time a filter's from/to bound, and a page's order (a "created" page without a range is ordered by id). */
 const TIME_COLUMN = { created: 'created_at', due: 'COALESCE(scheduled_at, created_at)' } as const;
 
-function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[] } {
+interface Where {
+  parts: string[];
+  values: unknown[];
+}
+
+/**
+ * Pending attempts sit only in the claim index (`status = 'pending'`); completed ones in the history indexes
+ * (`status <> 'pending'`). A filter names its side with that exact term, so SQLite can use those partial
+ * indexes. Without a status, a filter the history indexes serve (target, method, a time range or order) is
+ * asked of each side apart; any other (none, or a token, which has its own index) reads the table as one.
+ */
+function filterSides(filter: AttemptFilter, { splitAll = false } = {}): Where[] {
   const parts: string[] = [];
   const values: unknown[] = [];
   const add = (sql: string, value: unknown) => {
@@ -35,8 +46,27 @@ function filterWhere(filter: AttemptFilter): { parts: string[]; values: unknown[
   if (filter.idempotenceToken !== undefined) add('idempotence_token = ?', filter.idempotenceToken);
   if (filter.from !== undefined) add(`${key} >= ?`, filter.from.getTime());
   if (filter.to !== undefined) add(`${key} < ?`, filter.to.getTime());
-  return { parts, values };
+  if (filter.status !== undefined) {
+    parts.push(filter.status === 'pending' ? PENDING : PENDING_NOT);
+    return [{ parts, values }];
+  }
+  const split =
+    (splitAll && parts.length === 0) ||
+    (filter.idempotenceToken === undefined &&
+      (filter.target !== undefined ||
+        filter.method !== undefined ||
+        filter.from !== undefined ||
+        filter.to !== undefined ||
+        filter.timeField === 'due'));
+  if (!split) return [{ parts, values }];
+  return [
+    { parts: [...parts, PENDING], values: [...values] },
+    { parts: [...parts, PENDING_NOT], values: [...values] },
+  ];
 }
+
+const PENDING = "status = 'pending'";
+const PENDING_NOT = "status <> 'pending'";
 
 const whereSql = (parts: string[]) => (parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : '');
 
@@ -56,23 +86,31 @@ export class SqliteDashboardStore implements DashboardStore {
   }
 
   async dashboardAttemptSearch(search: AttemptSearch): Promise<AttemptSearchPage> {
-    const { parts, values } = filterWhere(search);
     const key = TIME_COLUMN[search.timeField];
     const direction = search.order === 'asc' ? 'ASC' : 'DESC';
     const cursor = search.cursor === undefined ? null : decodeSearchCursor(search.cursor);
     // As in PostgreSQL: creation order is the id, except within a created_at range.
     const byId = search.timeField === 'created' && search.from === undefined && search.to === undefined;
-    if (cursor && byId) {
-      parts.push(`id ${search.order === 'asc' ? '>' : '<'} ?`);
-      values.push(BigInt(cursor.id));
-    } else if (cursor) {
-      parts.push(`(${key}, id) ${search.order === 'asc' ? '>' : '<'} (?, ?)`);
-      values.push(BigInt(cursor.key), BigInt(cursor.id));
-    }
+    const order = byId ? `id ${direction}` : `sort_key ${direction}, id ${direction}`;
+    const sides = filterSides(search).map(({ parts, values }) => {
+      if (cursor && byId) {
+        parts.push(`id ${search.order === 'asc' ? '>' : '<'} ?`);
+        values.push(BigInt(cursor.id));
+      } else if (cursor) {
+        parts.push(`(${key}, id) ${search.order === 'asc' ? '>' : '<'} (?, ?)`);
+        values.push(BigInt(cursor.key), BigInt(cursor.id));
+      }
+      return {
+        sql: `SELECT ${COLUMNS}, ${byId ? 'id' : key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
+         ORDER BY ${byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`} LIMIT ?`,
+        values: [...values, search.limit + 1],
+      };
+    });
     const rows = this.all<AttemptRow & { sort_key: number }>(
-      `SELECT ${COLUMNS}, ${byId ? 'id' : key} AS sort_key FROM ${this.names.table} ${whereSql(parts)}
-       ORDER BY ${byId ? `id ${direction}` : `${key} ${direction}, id ${direction}`} LIMIT ?`,
-      [...values, search.limit + 1],
+      sides.length === 1
+        ? (sides[0] as { sql: string }).sql
+        : `${sides.map((side) => `SELECT * FROM (${side.sql})`).join(' UNION ALL ')} ORDER BY ${order} LIMIT ?`,
+      sides.length === 1 ? sides[0]?.values : [...sides.flatMap((side) => side.values), search.limit + 1],
     );
     const page = rows.slice(0, search.limit);
     const last = page.at(-1);
@@ -83,27 +121,40 @@ export class SqliteDashboardStore implements DashboardStore {
   }
 
   async dashboardAttemptCount(filter: AttemptFilter): Promise<number> {
-    const { parts, values } = filterWhere(filter);
-    return this.all<{ n: number }>(`SELECT count(*) AS n FROM ${this.names.table} ${whereSql(parts)}`, values)[0]!.n;
+    // Unfiltered too: every index is partial, so each side counts its own (the table itself is the widest).
+    const sides = filterSides(filter, { splitAll: true });
+    return this.all<{ n: number }>(
+      `SELECT ${sides.map(({ parts }) => `(SELECT count(*) FROM ${this.names.table} ${whereSql(parts)})`).join(' + ')} AS n`,
+      sides.flatMap((side) => side.values),
+    )[0]!.n;
   }
 
   async dashboardAttemptIds(filter: AttemptFilter, afterId: string | null, limit: number): Promise<string[]> {
-    const { parts, values } = filterWhere(filter);
-    if (afterId !== null) {
-      parts.push('id > ?');
-      values.push(BigInt(afterId));
-    }
-    return this.all<{ id: number }>(`SELECT id FROM ${this.names.table} ${whereSql(parts)} ORDER BY id LIMIT ?`, [
-      ...values,
-      limit,
-    ]).map((row) => String(row.id));
+    const sides = filterSides(filter).map(({ parts, values }) => {
+      if (afterId !== null) {
+        parts.push('id > ?');
+        values.push(BigInt(afterId));
+      }
+      return {
+        sql: `SELECT id FROM ${this.names.table} ${whereSql(parts)} ORDER BY id LIMIT ?`,
+        values: [...values, limit],
+      };
+    });
+    return this.all<{ id: number }>(
+      sides.length === 1
+        ? (sides[0] as { sql: string }).sql
+        : `${sides.map((side) => `SELECT * FROM (${side.sql})`).join(' UNION ALL ')} ORDER BY id LIMIT ?`,
+      sides.length === 1 ? sides[0]?.values : [...sides.flatMap((side) => side.values), limit],
+    ).map((row) => String(row.id));
   }
 
   /** Exact always: SQLite keeps no cheap estimate, and an embedded database stays small enough to count. */
   async dashboardStatusCounts(_exactUpTo: number): Promise<StatusCounts> {
     const counts = emptyStatusCounts();
     const rows = this.all<{ status: AttemptStatus; n: number }>(
-      `SELECT status, count(*) AS n FROM ${this.names.table} GROUP BY status`,
+      `SELECT 'pending' AS status, count(*) AS n FROM ${this.names.table} WHERE ${PENDING}
+       UNION ALL
+       SELECT status, count(*) AS n FROM ${this.names.table} WHERE ${PENDING_NOT} GROUP BY status`,
     );
     for (const row of rows) counts[row.status] = row.n;
     return { counts, estimated: [] };
@@ -142,7 +193,13 @@ export class SqliteDashboardStore implements DashboardStore {
          max(CASE WHEN status = 'failed' THEN completed_at END) AS last_failure_at FROM ${this.names.table}`;
     return groupTargetRows(
       since === null
-        ? this.all<TargetStatusRow>(`${grouped} GROUP BY target, method_name, status ORDER BY target, method_name`)
+        ? this.all<TargetStatusRow>(
+            `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL AS last_failure_at
+             FROM ${this.names.table} WHERE ${PENDING} GROUP BY target, method_name
+             UNION ALL
+             ${grouped} WHERE ${PENDING_NOT} GROUP BY target, method_name, status
+             ORDER BY 1, 2`,
+          )
         : this.all<TargetStatusRow>(
             `SELECT target, method_name, 'pending' AS status, count(*) AS n, NULL AS last_failure_at
              FROM ${this.names.table} WHERE status = 'pending' GROUP BY target, method_name

@@ -50,6 +50,14 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   private readonly worker: SqliteWorkerStore;
   private readonly statements = new WeakMap<SqliteDatabaseLike, Map<string, SqliteStatementLike>>();
   private readonly dashboard: DashboardStore;
+  /** Hot statements' text, built once: the statement cache is keyed by it. */
+  private readonly sql: {
+    insert: string;
+    insertMany: string;
+    insertWithToken: string;
+    findByToken: string;
+    findById: string;
+  };
 
   constructor(appDatabase: SqliteDatabaseLike, options: SqliteStoreOptions = {}) {
     const rawTable = options.table ?? 'async_task_attempts';
@@ -67,10 +75,33 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
         options?: { timeout?: number },
       ) => SqliteDatabaseLike;
       // No synchronous busy wait on our connections: see whenNotBusy.
-      this.openConnection = () => new Database(appDatabase.name, { timeout: 0 });
+      this.openConnection = () => {
+        const connection = new Database(appDatabase.name, { timeout: 0 });
+        // Our own connections only (the application's keeps its settings): a savepoint's or a sort's
+        // temporary pages stay in memory instead of a temp file.
+        connection.pragma('temp_store = MEMORY');
+        return connection;
+      };
       this.writer = this.openConnection();
       this.reader = this.openConnection();
     }
+    const insert = `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at, created_at, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
+    this.sql = {
+      insert,
+      // Text and integers keep their exact values through JSON; the row order is the array's.
+      insertMany: `INSERT INTO ${this.names.table}
+      (target, method_name, method_args, encryptor, scheduled_at, created_at, updated_at)
+      SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
+        json_extract(value, '$[4]'), ?, ?
+      FROM json_each(?) ORDER BY key`,
+      insertWithToken: `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
+       DO NOTHING`,
+      findByToken: `SELECT ${COLUMNS} FROM ${this.names.table}
+       WHERE target = ? AND method_name = ? AND idempotence_token = ?`,
+      findById: `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`,
+    };
     this.worker = new SqliteWorkerStore(this, appDatabase.memory ? `:memory:${Math.random()}` : appDatabase.name);
     this.dashboard = new SqliteDashboardStore(
       () => this.reader,
@@ -154,31 +185,50 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       now,
       now,
     ];
-    const insert = `INSERT INTO ${this.names.table}
-      (target, method_name, method_args, encryptor, idempotence_token, scheduled_at, created_at, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?)`;
-    if (attempt.idempotenceToken === null) {
-      return { attempt: this.one(tx, `${insert} RETURNING ${COLUMNS}`, ...values) as Attempt, created: true };
+    // No RETURNING: SQLite runs it like a trigger, which makes every insert open a statement journal (a temp
+    // file per row inside a bulk transaction). The new row is known already, but for its id.
+    const sql = attempt.idempotenceToken === null ? this.sql.insert : this.sql.insertWithToken;
+    const result = this.statement(tx, sql).run(...values);
+    if (result.changes === 1) {
+      const row = newRow(result.lastInsertRowid, attempt, now);
+      return { attempt: toAttempt(row), created: true };
     }
-    const created = this.one(
-      tx,
-      `${insert} ON CONFLICT (target, method_name, idempotence_token) WHERE idempotence_token IS NOT NULL
-       DO NOTHING RETURNING ${COLUMNS}`,
-      ...values,
-    );
-    if (created) return { attempt: created, created: true };
-    const existing = this.one(
-      tx,
-      `SELECT ${COLUMNS} FROM ${this.names.table} WHERE target = ? AND method_name = ? AND idempotence_token = ?`,
-      attempt.target,
-      attempt.methodName,
-      attempt.idempotenceToken,
-    );
+    const existing = this.one(tx, this.sql.findByToken, attempt.target, attempt.methodName, attempt.idempotenceToken);
     return { attempt: existing as Attempt, created: false };
   }
 
   async attemptInsertMany(tx: SqliteDatabaseLike, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
-    return attempts.map((attempt) => this.attemptInsertSync(tx, attempt));
+    return this.attemptInsertManySync(tx, attempts);
+  }
+
+  /**
+   * Attempts without a token in one statement (`INSERT … SELECT FROM json_each`): one statement journal for
+   * the lot instead of a statement per row. SQLite has one writer and AUTOINCREMENT hands out ids one above
+   * the last, so the rows get consecutive ids ending at the statement's last rowid. With a token: row by
+   * row, since each may find its attempt already there.
+   */
+  attemptInsertManySync(tx: SqliteDatabaseLike, attempts: readonly NewAttempt[]): InsertResult[] {
+    if (attempts.length < 2 || attempts.some((attempt) => attempt.idempotenceToken !== null)) {
+      return attempts.map((attempt) => this.attemptInsertSync(tx, attempt));
+    }
+    const now = Date.now();
+    const rows = attempts.map((attempt) => [
+      attempt.target,
+      attempt.methodName,
+      attempt.methodArgs,
+      attempt.encryptor,
+      attempt.scheduledAt?.getTime() ?? null,
+    ]);
+    const result = this.statement(tx, this.sql.insertMany).run(now, now, JSON.stringify(rows));
+    if (result.changes !== attempts.length) {
+      throw new Error(`inserted ${result.changes} of ${attempts.length} attempts`);
+    }
+    const first = BigInt(result.lastInsertRowid) - BigInt(attempts.length - 1);
+    this.worker.attemptsInserted();
+    return attempts.map((attempt, index) => ({
+      attempt: toAttempt(newRow(first + BigInt(index), attempt, now)),
+      created: true,
+    }));
   }
 
   async attemptInsert(tx: SqliteDatabaseLike, attempt: NewAttempt): Promise<InsertResult> {
@@ -186,7 +236,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   async attemptFind(id: string): Promise<Attempt | null> {
-    return this.one(this.reader, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+    return this.one(this.reader, this.sql.findById, BigInt(id));
   }
 
   async attemptFindLastByTokenPrefix(target: string, method: string, prefix: string): Promise<Attempt | null> {
@@ -214,6 +264,9 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
     const where: string[] = [];
     const values: unknown[] = [];
     if (options.status !== undefined) where.push('status = ?') && values.push(options.status);
+    // The history's partial indexes serve a completed status only when the query names their condition.
+    if (options.status !== undefined)
+      where.push(options.status === 'pending' ? "status = 'pending'" : "status <> 'pending'");
     if (options.target !== undefined) where.push('target = ?') && values.push(options.target);
     if (options.method !== undefined) where.push('method_name = ?') && values.push(options.method);
     if (options.idempotenceToken !== undefined)
@@ -258,10 +311,10 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   transaction<T>(fn: (tx: SqliteDatabaseLike) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     return this.writeLock.run(async () => {
       const db = this.writer;
-      await this.write(() => db.exec('BEGIN IMMEDIATE'));
+      await this.write(() => this.statement(db, 'BEGIN IMMEDIATE').run());
       try {
         const result = await fn(db);
-        db.exec('COMMIT');
+        this.statement(db, 'COMMIT').run();
         return result;
       } catch (error) {
         if (db.inTransaction) db.exec('ROLLBACK');
@@ -278,7 +331,7 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 
   async attemptLock(tx: SqliteDatabaseLike, id: string): Promise<AttemptWithDue | null> {
     // BEGIN IMMEDIATE already holds the database's single write lock: no row lock is needed.
-    const attempt = this.one(tx, `SELECT ${COLUMNS} FROM ${this.names.table} WHERE id = ?`, BigInt(id));
+    const attempt = this.one(tx, this.sql.findById, BigInt(id));
     return attempt ? { attempt, due: isDue(attempt) } : null;
   }
 
@@ -372,4 +425,25 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
 /** An unreadable due time counts as due, so that performing it records why it cannot run. */
 function isDue(attempt: Attempt): boolean {
   return attempt.scheduledAt === null || !(attempt.scheduledAt.getTime() > Date.now());
+}
+
+/** The row an insert of `attempt` just wrote, as SQLite's defaults fill it in. */
+function newRow(id: number | bigint, attempt: NewAttempt, now: number): AttemptRow {
+  return {
+    id,
+    idempotence_token: attempt.idempotenceToken,
+    status: 'pending',
+    target: attempt.target,
+    method_name: attempt.methodName,
+    method_args: attempt.methodArgs,
+    encryptor: attempt.encryptor,
+    num_attempts: 0,
+    scheduled_at: attempt.scheduledAt?.getTime() ?? null,
+    completed_at: null,
+    created_at: now,
+    updated_at: now,
+    last_error: null,
+    lease_owner: null,
+    lease_expires_at: null,
+  };
 }

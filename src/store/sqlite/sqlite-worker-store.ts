@@ -128,23 +128,28 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
   }
 
   attemptScope(tx: SqliteDatabaseLike): AttemptScope<SqliteDatabaseLike> {
-    // In-process and cheap: opened at once. Left open on success; the commit releases them all.
-    tx.exec('SAVEPOINT async_task_attempt');
+    // In-process and cheap: opened at once, and released once the target's writes are known good. An open
+    // savepoint makes every later write of the group copy its pages to a statement journal first.
+    const run = (sql: string) => this.store.statement(tx, sql).run();
+    run('SAVEPOINT async_task_attempt');
+    const ended = () => {
+      if (!tx.inTransaction) throw new TransactionAbortedError('the transaction ended inside the target');
+    };
     return {
       tx,
       begin: async () => {},
       open: async () => {},
       rollback: async () => {
-        tx.exec('ROLLBACK TO SAVEPOINT async_task_attempt');
+        run('ROLLBACK TO SAVEPOINT async_task_attempt');
+        run('RELEASE SAVEPOINT async_task_attempt');
       },
       // SQLite undoes only the failed statement; only a few errors (or a COMMIT/ROLLBACK sent by the target)
       // end the whole transaction, and then nothing of the group can commit.
       check: async () => {
-        if (!tx.inTransaction) throw new TransactionAbortedError('the transaction ended inside the target');
+        ended();
+        run('RELEASE SAVEPOINT async_task_attempt');
       },
-      probe: async () => {
-        if (!tx.inTransaction) throw new TransactionAbortedError('the transaction ended inside the target');
-      },
+      probe: async () => ended(),
     };
   }
 
