@@ -1,0 +1,47 @@
+import { type MysqlQueryable, run } from './mysql-client.js';
+import type { MysqlTables } from './mysql-names.js';
+import { NOW, STORED_COLUMNS } from './mysql-row.js';
+
+const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
+
+/**
+ * Moves the hot rows `ids` (already locked by the caller's transaction) into the history with `status`, completed
+ * now, the lease cleared; `lastError` is an SQL expression over the moved row (a placeholder's value comes first in
+ * `lastErrorValues`). Two statements of the caller's transaction: the insert, then the delete.
+ */
+export async function moveToHistory(
+  tx: MysqlQueryable,
+  tables: MysqlTables,
+  ids: readonly string[],
+  status: string,
+  lastError = 'last_error',
+  lastErrorValues: readonly unknown[] = [],
+): Promise<void> {
+  if (ids.length === 0) return;
+  await run(
+    tx,
+    `INSERT INTO ${tables.history} (${STORED_COLUMNS})
+     SELECT id, idempotence_token, ?, target, method_name, method_args, encryptor, num_attempts,
+       scheduled_at, ${NOW}, created_at, ${NOW}, ${lastError}, NULL, NULL
+     FROM ${tables.hot} WHERE id IN (${placeholders(ids.length)})`,
+    [status, ...lastErrorValues, ...ids],
+  );
+  await run(tx, `DELETE FROM ${tables.hot} WHERE id IN (${placeholders(ids.length)})`, ids);
+}
+
+/** A completed attempt (locked by the caller) back into the hot table with its id, pending and due now. */
+export async function moveToHot(tx: MysqlQueryable, tables: MysqlTables, id: string): Promise<boolean> {
+  const inserted = await run<{ affectedRows: number }>(
+    tx,
+    `INSERT INTO ${tables.hot} (${STORED_COLUMNS.replace(', due_at', '')})
+     SELECT id, idempotence_token, 'pending', target, method_name, method_args, encryptor, num_attempts,
+       ${NOW}, NULL, created_at, ${NOW}, last_error, NULL, NULL
+     FROM ${tables.history} WHERE id = ?`,
+    [id],
+  );
+  if (inserted.affectedRows === 0) return false;
+  await run(tx, `DELETE FROM ${tables.history} WHERE id = ?`, [id]);
+  return true;
+}
+
+export { placeholders };

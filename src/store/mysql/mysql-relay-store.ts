@@ -1,0 +1,54 @@
+import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
+import { lockDueForClaim } from './claim-sql.js';
+import { claimPairs } from './known-methods.js';
+import { placeholders } from './move-sql.js';
+import { type MysqlPoolLike, run } from './mysql-client.js';
+import type { MysqlTables } from './mysql-names.js';
+import { fromNow, microsParam, NOW } from './mysql-row.js';
+import { inOwnTransaction } from './mysql-transaction.js';
+
+export class MysqlRelayStore implements RelayStore {
+  constructor(
+    private readonly pool: MysqlPoolLike,
+    private readonly tables: MysqlTables,
+  ) {}
+
+  attemptClaimForHandoff({ limit, owner, leaseMs, methods }: HandoffOptions): Promise<HandoffClaim[]> {
+    if (methods.length === 0) return Promise.resolve([]);
+    // SKIP LOCKED also passes over rows a consumer's perform holds locked right now.
+    return inOwnTransaction(this.pool, async (tx) => {
+      const ids = await lockDueForClaim(tx, this.tables, limit, methods);
+      if (ids.length === 0) return [];
+      const list = placeholders(ids.length);
+      await run(
+        tx,
+        `UPDATE ${this.tables.hot} SET lease_owner = ?, lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
+         WHERE id IN (${list})`,
+        [owner, microsParam(leaseMs), ...ids],
+      );
+      const rows = await run<{ id: string; num_attempts: number; target: string; method_name: string }[]>(
+        tx,
+        `SELECT CAST(id AS CHAR) AS id, num_attempts, target, method_name FROM ${this.tables.hot}
+         WHERE id IN (${list}) ORDER BY due_at, id`,
+        ids,
+      );
+      return rows.map((row) => ({
+        id: row.id,
+        numAttempts: Number(row.num_attempts),
+        target: row.target,
+        methodName: row.method_name,
+      }));
+    });
+  }
+
+  async attemptReleaseHandoff(owner: string, claims: readonly HandoffClaim[]): Promise<void> {
+    if (claims.length === 0) return;
+    const pairs = claimPairs(claims);
+    await run(
+      this.pool,
+      `UPDATE ${this.tables.hot} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW}
+       WHERE ${pairs.sql} AND lease_owner = ?`,
+      [...pairs.values, owner],
+    );
+  }
+}
