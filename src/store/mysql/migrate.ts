@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SchemaVersion } from '../store.js';
-import { LATEST_MYSQL_MIGRATION, mysqlMigrations } from './migrations.js';
+import { BINARY_COLLATIONS, type BinaryCollation, LATEST_MYSQL_MIGRATION, mysqlMigrations } from './migrations.js';
 import { control, ER_NO_SUCH_TABLE, errnoOf, type MysqlPoolLike, type MysqlQueryable, run } from './mysql-client.js';
 import type { MysqlTables } from './mysql-names.js';
 
@@ -56,18 +56,35 @@ export async function migrateMysql(pool: MysqlPoolLike, tables: MysqlTables): Pr
     await control(db, MIGRATIONS_TABLE(tables.migrations));
     const rows = await run<{ version: number }[]>(db, `SELECT version FROM ${tables.migrations}`);
     const applied = new Set(rows.map((row) => Number(row.version)));
-    for (const migration of mysqlMigrations) {
-      if (applied.has(migration.version)) continue;
-      for (const statement of migration.statements(tables)) await control(db, statement);
-      await run(db, `INSERT INTO ${tables.migrations} (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, [
-        migration.version,
-        migration.name,
-      ]);
+    const pending = mysqlMigrations.filter((migration) => !applied.has(migration.version));
+    if (pending.length > 0) {
+      const collation = await binaryCollation(db);
+      for (const migration of pending) {
+        for (const statement of migration.statements(tables, collation)) await control(db, statement);
+        await run(db, `INSERT INTO ${tables.migrations} (version, name, applied_at) VALUES (?, ?, UTC_TIMESTAMP(6))`, [
+          migration.version,
+          migration.name,
+        ]);
+      }
     }
     await keepIdsAhead(db, tables);
     return true;
   });
   if (!done) throw new Error(`async-task: could not take the migration lock of ${tables.raw} within 300 s`);
+}
+
+/** The server's NO PAD binary collation of utf8mb4; a server without one is too old for this store. */
+async function binaryCollation(db: MysqlQueryable): Promise<BinaryCollation> {
+  const rows = await run<{ name: string }[]>(
+    db,
+    `SELECT COLLATION_NAME AS name FROM information_schema.COLLATIONS WHERE COLLATION_NAME IN (?, ?)`,
+    [...BINARY_COLLATIONS],
+  );
+  const found = BINARY_COLLATIONS.find((name) => rows.some((row) => row.name === name));
+  if (!found) {
+    throw new Error('async-task: MySQL 8.0.17+ or MariaDB 10.6+ is needed (no utf8mb4 NO PAD binary collation found)');
+  }
+  return found;
 }
 
 /**

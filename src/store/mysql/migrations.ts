@@ -7,14 +7,19 @@ export interface MysqlMigration {
    * Statements run one by one. MySQL commits each DDL statement on its own, so a migration cut short is run
    * again from its first statement: every statement is safe to repeat (IF NOT EXISTS, OR REPLACE).
    */
-  statements(tables: MysqlTables): readonly string[];
+  statements(tables: MysqlTables, collation: BinaryCollation): readonly string[];
 }
 
 /**
- * Text columns compare and sort by bytes (utf8mb4_bin), as on PostgreSQL: tokens and names are exact, 4-byte
- * UTF-8 included. Lengths are characters; the keys' primary key (3 × 255 × 4 bytes) fits InnoDB's 3072-byte limit.
+ * Text columns compare and sort by bytes, as on PostgreSQL: tokens and names are exact, 4-byte UTF-8 included.
+ * A NO PAD collation, so that `x` and `x ` are two tokens (utf8mb4_bin pads with spaces when it compares). Its name
+ * differs: MySQL 8.0.17+ has utf8mb4_0900_bin, MariaDB 10.2+ utf8mb4_nopad_bin.
  */
-const TABLE_OPTIONS = 'ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_bin';
+export type BinaryCollation = 'utf8mb4_0900_bin' | 'utf8mb4_nopad_bin';
+export const BINARY_COLLATIONS: readonly BinaryCollation[] = ['utf8mb4_0900_bin', 'utf8mb4_nopad_bin'];
+
+/** Lengths are characters; the keys' primary key (3 × 255 × 4 bytes) fits InnoDB's 3072-byte limit. */
+const tableOptions = (collation: BinaryCollation) => `ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = ${collation}`;
 
 /** The columns of an attempt, shared by the hot table and the history; `due_at` is what claims and pages order by. */
 const ATTEMPT_COLUMNS = `idempotence_token VARCHAR(255) NULL,
@@ -38,7 +43,7 @@ export const mysqlMigrations: readonly MysqlMigration[] = [
   {
     version: 1,
     name: 'hot table, history, idempotence keys',
-    statements: ({ view, hot, history, keys }) => [
+    statements: ({ view, hot, history, keys }, collation) => [
       // Pending attempts. Ids come from this table's AUTO_INCREMENT (persisted across restarts by MySQL 8.0 and
       // MariaDB 10.2.4+); an attempt keeps its id in the history, and `migrate` keeps the counter above both
       // tables. A claim writes only unindexed columns (count, lease): the lease is filtered in the row.
@@ -47,7 +52,7 @@ export const mysqlMigrations: readonly MysqlMigration[] = [
         ${ATTEMPT_COLUMNS},
         PRIMARY KEY (id),
         KEY due_idx (due_at, id)
-      ) ${TABLE_OPTIONS}`,
+      ) ${tableOptions(collation)}`,
       // Completed attempts, entered once at their outcome, with the dashboard's and retention's indexes.
       `CREATE TABLE IF NOT EXISTS ${history} (
         id BIGINT NOT NULL,
@@ -61,7 +66,7 @@ export const mysqlMigrations: readonly MysqlMigration[] = [
         KEY token_idx (idempotence_token),
         KEY completed_idx (completed_at, status),
         KEY completed_stats_idx (completed_at, target, method_name, status)
-      ) ${TABLE_OPTIONS}`,
+      ) ${tableOptions(collation)}`,
       // A token in use, with its attempt's id. Its primary key makes two enqueues with one token race safely:
       // the second waits for the first's commit, then finds its attempt (or, after a rollback, goes ahead).
       `CREATE TABLE IF NOT EXISTS ${keys} (
@@ -70,7 +75,7 @@ export const mysqlMigrations: readonly MysqlMigration[] = [
         idempotence_token VARCHAR(255) NOT NULL,
         id BIGINT NOT NULL,
         PRIMARY KEY (target, method_name, idempotence_token)
-      ) ${TABLE_OPTIONS}`,
+      ) ${tableOptions(collation)}`,
       // Every attempt as one set, for the application's own SQL (read-only: MySQL writes no UNION view).
       `CREATE OR REPLACE VIEW ${view} AS
         SELECT id, idempotence_token, status, target, method_name, method_args, encryptor, num_attempts, scheduled_at,
