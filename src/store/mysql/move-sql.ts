@@ -1,5 +1,5 @@
 import { type MysqlQueryable, run } from './mysql-client.js';
-import type { MysqlTables } from './mysql-names.js';
+import { byId, type MysqlTables } from './mysql-names.js';
 import { NOW, STORED_COLUMNS } from './mysql-row.js';
 
 const placeholders = (count: number) => Array.from({ length: count }, () => '?').join(', ');
@@ -23,10 +23,10 @@ export async function moveToHistory(
     `INSERT INTO ${tables.history} (${STORED_COLUMNS})
      SELECT id, idempotence_token, ?, target, method_name, method_args, encryptor, num_attempts,
        scheduled_at, ${NOW}, created_at, ${NOW}, ${lastError}, NULL, NULL
-     FROM ${tables.hot} WHERE id IN (${placeholders(ids.length)})`,
+     FROM ${byId(tables.hot)} WHERE id IN (${placeholders(ids.length)})`,
     [status, ...lastErrorValues, ...ids],
   );
-  await run(tx, `DELETE FROM ${tables.hot} WHERE id IN (${placeholders(ids.length)})`, ids);
+  await run(tx, `DELETE h FROM ${byId(tables.hot, 'h')} WHERE h.id IN (${placeholders(ids.length)})`, ids);
 }
 
 /** A completed attempt (locked by the caller) back into the hot table with its id, pending and due now. */

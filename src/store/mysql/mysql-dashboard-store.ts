@@ -15,7 +15,7 @@ import {
 } from '../dashboard-store.js';
 import { placeholders } from './move-sql.js';
 import { type MysqlPoolLike, run } from './mysql-client.js';
-import type { MysqlTables } from './mysql-names.js';
+import { byId, type MysqlTables } from './mysql-names.js';
 import {
   type AttemptRow,
   columns,
@@ -243,7 +243,7 @@ export class MysqlDashboardStore implements DashboardStore {
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id FROM ${this.tables.hot}
+        `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
          WHERE id IN (${placeholders(ids.length)}) AND scheduled_at > ${NOW} ORDER BY id FOR UPDATE`,
         ids,
       );
@@ -251,7 +251,7 @@ export class MysqlDashboardStore implements DashboardStore {
       if (due.length > 0) {
         await run(
           tx,
-          `UPDATE ${this.tables.hot} SET scheduled_at = ${NOW}, updated_at = ${NOW} WHERE id IN (${placeholders(due.length)})`,
+          `UPDATE ${byId(this.tables.hot)} SET scheduled_at = ${NOW}, updated_at = ${NOW} WHERE id IN (${placeholders(due.length)})`,
           due,
         );
       }

@@ -3,7 +3,7 @@ import { lockDueForClaim } from './claim-sql.js';
 import { claimPairs } from './known-methods.js';
 import { placeholders } from './move-sql.js';
 import { type MysqlPoolLike, run } from './mysql-client.js';
-import type { MysqlTables } from './mysql-names.js';
+import { byId, type MysqlTables } from './mysql-names.js';
 import { fromNow, microsParam, NOW } from './mysql-row.js';
 import { inOwnTransaction } from './mysql-transaction.js';
 
@@ -22,7 +22,7 @@ export class MysqlRelayStore implements RelayStore {
       const list = placeholders(ids.length);
       await run(
         tx,
-        `UPDATE ${this.tables.hot} SET lease_owner = ?, lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
+        `UPDATE ${byId(this.tables.hot)} SET lease_owner = ?, lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
          WHERE id IN (${list})`,
         [owner, microsParam(leaseMs), ...ids],
       );
@@ -46,7 +46,7 @@ export class MysqlRelayStore implements RelayStore {
     const pairs = claimPairs(claims);
     await run(
       this.pool,
-      `UPDATE ${this.tables.hot} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW}
+      `UPDATE ${byId(this.tables.hot)} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW}
        WHERE ${pairs.sql} AND lease_owner = ?`,
       [...pairs.values, owner],
     );

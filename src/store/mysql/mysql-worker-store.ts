@@ -25,7 +25,7 @@ import {
   type MysqlQueryable,
   run,
 } from './mysql-client.js';
-import type { MysqlTables } from './mysql-names.js';
+import { byId, type MysqlTables } from './mysql-names.js';
 import {
   type AttemptRow,
   columns,
@@ -82,7 +82,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
       if (ids.length === 0) return [];
       await run(
         tx,
-        `UPDATE ${this.tables.hot} SET num_attempts = num_attempts + 1, lease_owner = ?,
+        `UPDATE ${byId(this.tables.hot)} SET num_attempts = num_attempts + 1, lease_owner = ?,
            lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
          WHERE id IN (${placeholders(ids.length)})`,
         [owner, microsParam(leaseMs), ...ids],
@@ -96,7 +96,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     return inOwnTransaction(this.pool, async (tx) => {
       const held = await run<{ id: string }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id FROM ${this.tables.hot}
+        `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
          WHERE id IN (${placeholders(ids.length)}) AND lease_owner = ? ORDER BY id FOR UPDATE`,
         [...ids, owner],
       );
@@ -104,7 +104,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
       if (heldIds.length > 0) {
         await run(
           tx,
-          `UPDATE ${this.tables.hot} SET lease_expires_at = ${fromNow('?')} WHERE id IN (${placeholders(heldIds.length)})`,
+          `UPDATE ${byId(this.tables.hot)} SET lease_expires_at = ${fromNow('?')} WHERE id IN (${placeholders(heldIds.length)})`,
           [microsParam(leaseMs), ...heldIds],
         );
       }
@@ -118,7 +118,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     // WHERE is read before SET: the guard sees the claim's count, the SET gives it back.
     await run(
       this.pool,
-      `UPDATE ${this.tables.hot} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW},
+      `UPDATE ${byId(this.tables.hot)} SET lease_owner = NULL, lease_expires_at = NULL, updated_at = ${NOW},
          num_attempts = num_attempts - ?
        WHERE ${pairs.sql} AND lease_owner = ?`,
       [uncount ? 1 : 0, ...pairs.values, owner],
@@ -130,7 +130,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     const pairs = claimPairs(claims);
     const rows = await run<AttemptRow[]>(
       tx,
-      `SELECT ${columns()} FROM ${this.tables.hot} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
+      `SELECT ${columns()} FROM ${byId(this.tables.hot)} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
       [...pairs.values, owner],
     );
     return rows.map(toAttempt);
@@ -227,7 +227,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     const pairs = claimPairs(claims);
     const rows = await run<{ id: string }[]>(
       tx,
-      `SELECT CAST(id AS CHAR) AS id FROM ${this.tables.hot} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
+      `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
       [...pairs.values, owner],
     );
     return rows.map((row) => row.id);
@@ -277,7 +277,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string; target: string; method_name: string; idempotence_token: string | null }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id, target, method_name, idempotence_token FROM ${history}
+        `SELECT CAST(id AS CHAR) AS id, target, method_name, idempotence_token FROM ${history} FORCE INDEX (completed_idx)
          WHERE completed_at < TIMESTAMPADD(MICROSECOND, -?, ${NOW}) AND status IN (${placeholders(statuses.length)})
          ORDER BY completed_at LIMIT ${integer(limit)} FOR UPDATE`,
         [microsParam(olderThanMs), ...statuses],
@@ -288,14 +288,14 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
       if (tokened.length > 0) {
         await run(
           tx,
-          `DELETE FROM ${keys} WHERE (target, method_name, idempotence_token, id) IN (${tokened
+          `DELETE k FROM ${byId(keys, 'k')} WHERE (k.target, k.method_name, k.idempotence_token, k.id) IN (${tokened
             .map(() => '(?, ?, ?, ?)')
             .join(', ')})`,
           tokened.flatMap((row) => [row.target, row.method_name, row.idempotence_token, row.id]),
         );
       }
       const ids = rows.map((row) => row.id);
-      await run(tx, `DELETE FROM ${history} WHERE id IN (${placeholders(ids.length)})`, ids);
+      await run(tx, `DELETE h FROM ${byId(history, 'h')} WHERE h.id IN (${placeholders(ids.length)})`, ids);
       return ids.length;
     });
   }
