@@ -3,8 +3,9 @@ process.env.TZ = 'America/New_York';
 
 import mysql from 'mysql2/promise';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentsError } from '../../src/core/errors.js';
+import { InvalidArgumentsError, TransactionAbortedError } from '../../src/core/errors.js';
 import { mysql as mysqlDriver } from '../../src/drivers/mysql.js';
+import { dashboardQueriesOf } from '../../src/store/dashboard-store.js';
 import type { NewAttempt, Store } from '../../src/store/store.js';
 import {
   mysqlSkipNote,
@@ -161,6 +162,11 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
     expect(attempt.id).toBe('9007199254740993');
     const second = (await insert()).attempt;
     expect(second.id).toBe('9007199254740994');
+    // Compared as doubles, 2^53 and 2^53 + 1 are one number: every id comparison must stay integral.
+    expect(await store.attemptFind('9007199254740992')).toBeNull();
+    expect(await store.attemptFind('9007199254740995')).toBeNull();
+    expect(await store.attemptList({ limit: 10, cursor: '9007199254740994' })).toEqual([attempt]);
+    expect(await dashboardQueriesOf(store)?.dashboardRunNow(['9007199254740992'])).toEqual([]);
     const worker = store.workerStore!();
     const claimed = await worker.attemptClaimDue({ limit: 1, owner: 'w', leaseMs: 60_000, methods: [FULFILL] });
     expect(claimed.map((row) => row.id)).toEqual([attempt.id]);
@@ -203,5 +209,25 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
       { status: 'expired', method_args: '{}' },
       { status: 'pending', method_args: '{"emoji":"🧪"}' },
     ]);
+  });
+
+  it('ctx.tx cannot begin, commit or roll back the perform transaction; its writes roll back with the savepoint', async () => {
+    const { store, count } = await env();
+    const worker = store.workerStore!();
+    await store.transaction(async (tx) => {
+      const scope = worker.attemptScope(tx);
+      await scope.begin();
+      for (const method of ['beginTransaction', 'commit', 'rollback'] as const) {
+        expect(() => (scope.tx as unknown as Record<string, () => unknown>)[method]!()).toThrow(
+          TransactionAbortedError,
+        );
+      }
+      await store.attemptInsert(scope.tx, newAttempt({ idempotenceToken: 'inside' }));
+      await scope.check();
+      await scope.rollback();
+      await scope.probe();
+    });
+    expect(await count('async_task_attempts_hot')).toBe(0);
+    expect(await count('async_task_attempts_keys')).toBe(0);
   });
 });
