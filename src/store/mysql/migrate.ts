@@ -4,9 +4,9 @@ import { BINARY_COLLATIONS, type BinaryCollation, LATEST_MYSQL_MIGRATION, mysqlM
 import { control, ER_NO_SUCH_TABLE, errnoOf, type MysqlPoolLike, type MysqlQueryable, run } from './mysql-client.js';
 import type { MysqlTables } from './mysql-names.js';
 
-/** A named lock of the server (`GET_LOCK`), names cut to its 64-character limit by a hash. */
+/** A named lock of the server (`GET_LOCK`) per purpose and table: a hash keeps it within the 64-character limit. */
 export function lockName(kind: string, tables: MysqlTables): string {
-  return `async_task:${kind}:${createHash('sha256').update(tables.raw).digest('hex').slice(0, 32)}`;
+  return `async_task:${createHash('sha256').update(`${kind}\u0000${tables.raw}`).digest('hex').slice(0, 40)}`;
 }
 
 /** Holds the server's named lock `name` on one connection of the pool while `fn` runs; `undefined` if it is taken. */
