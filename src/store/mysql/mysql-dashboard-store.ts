@@ -13,7 +13,7 @@ import {
   type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
-import { placeholders } from './move-sql.js';
+import { inList } from './in-list.js';
 import { type MysqlPoolLike, run } from './mysql-client.js';
 import { byId, type MysqlTables } from './mysql-names.js';
 import {
@@ -240,19 +240,21 @@ export class MysqlDashboardStore implements DashboardStore {
 
   dashboardRunNow(ids: readonly string[]): Promise<string[]> {
     if (ids.length === 0) return Promise.resolve([]);
+    const list = inList(ids);
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string }[]>(
         tx,
         `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
-         WHERE id IN (${placeholders(ids.length)}) AND scheduled_at > ${NOW} ORDER BY id FOR UPDATE`,
-        ids,
+         WHERE id IN (${list.sql}) AND scheduled_at > ${NOW} ORDER BY id FOR UPDATE`,
+        list.values,
       );
       const due = rows.map((row) => row.id);
       if (due.length > 0) {
+        const dueList = inList(due);
         await run(
           tx,
-          `UPDATE ${byId(this.tables.hot)} SET scheduled_at = ${NOW}, updated_at = ${NOW} WHERE id IN (${placeholders(due.length)})`,
-          due,
+          `UPDATE ${byId(this.tables.hot)} SET scheduled_at = ${NOW}, updated_at = ${NOW} WHERE id IN (${dueList.sql})`,
+          dueList.values,
         );
       }
       return due;

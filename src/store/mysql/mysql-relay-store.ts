@@ -1,7 +1,7 @@
 import type { HandoffClaim, HandoffOptions, RelayStore } from '../relay-store.js';
 import { lockDueForClaim } from './claim-sql.js';
+import { inList } from './in-list.js';
 import { claimPairs } from './known-methods.js';
-import { placeholders } from './move-sql.js';
 import { type MysqlPoolLike, run } from './mysql-client.js';
 import { byId, type MysqlTables } from './mysql-names.js';
 import { fromNow, microsParam, NOW } from './mysql-row.js';
@@ -19,18 +19,18 @@ export class MysqlRelayStore implements RelayStore {
     return inOwnTransaction(this.pool, async (tx) => {
       const ids = await lockDueForClaim(tx, this.tables, limit, methods);
       if (ids.length === 0) return [];
-      const list = placeholders(ids.length);
+      const list = inList(ids);
       await run(
         tx,
         `UPDATE ${byId(this.tables.hot)} SET lease_owner = ?, lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
-         WHERE id IN (${list})`,
-        [owner, microsParam(leaseMs), ...ids],
+         WHERE id IN (${list.sql})`,
+        [owner, microsParam(leaseMs), ...list.values],
       );
       const rows = await run<{ id: string; num_attempts: number; target: string; method_name: string }[]>(
         tx,
         `SELECT CAST(id AS CHAR) AS id, num_attempts, target, method_name FROM ${this.tables.hot}
-         WHERE id IN (${list}) ORDER BY due_at, id`,
-        ids,
+         WHERE id IN (${list.sql}) ORDER BY due_at, id`,
+        list.values,
       );
       return rows.map((row) => ({
         id: row.id,

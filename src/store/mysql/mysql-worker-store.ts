@@ -12,9 +12,10 @@ import type {
   WorkerStore,
 } from '../worker-store.js';
 import { lockDueForClaim } from './claim-sql.js';
+import { inList } from './in-list.js';
 import { claimPairs } from './known-methods.js';
 import { lockName, withNamedLock } from './migrate.js';
-import { moveToHistory, placeholders } from './move-sql.js';
+import { moveToHistory } from './move-sql.js';
 import {
   control,
   ER_LOCK_DEADLOCK,
@@ -67,10 +68,11 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
 
   private async selectHot(db: MysqlQueryable, ids: readonly string[]): Promise<Attempt[]> {
     if (ids.length === 0) return [];
+    const list = inList(ids);
     const rows = await run<AttemptRow[]>(
       db,
-      `SELECT ${columns()} FROM ${this.tables.hot} WHERE id IN (${placeholders(ids.length)}) ORDER BY due_at, id`,
-      ids,
+      `SELECT ${columns()} FROM ${this.tables.hot} WHERE id IN (${list.sql}) ORDER BY due_at, id`,
+      list.values,
     );
     return rows.map(toAttempt);
   }
@@ -80,12 +82,13 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     return inOwnTransaction(this.pool, async (tx) => {
       const ids = await lockDueForClaim(tx, this.tables, limit, methods);
       if (ids.length === 0) return [];
+      const list = inList(ids);
       await run(
         tx,
         `UPDATE ${byId(this.tables.hot)} SET num_attempts = num_attempts + 1, lease_owner = ?,
            lease_expires_at = ${fromNow('?')}, updated_at = ${NOW}
-         WHERE id IN (${placeholders(ids.length)})`,
-        [owner, microsParam(leaseMs), ...ids],
+         WHERE id IN (${list.sql})`,
+        [owner, microsParam(leaseMs), ...list.values],
       );
       return this.selectHot(tx, ids);
     });
@@ -93,19 +96,21 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
 
   attemptExtendLeases(owner: string, ids: readonly string[], leaseMs: number): Promise<string[]> {
     if (ids.length === 0) return Promise.resolve([]);
+    const list = inList(ids);
     return inOwnTransaction(this.pool, async (tx) => {
       const held = await run<{ id: string }[]>(
         tx,
         `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
-         WHERE id IN (${placeholders(ids.length)}) AND lease_owner = ? ORDER BY id FOR UPDATE`,
-        [...ids, owner],
+         WHERE id IN (${list.sql}) AND lease_owner = ? ORDER BY id FOR UPDATE`,
+        [...list.values, owner],
       );
       const heldIds = held.map((row) => row.id);
       if (heldIds.length > 0) {
+        const heldList = inList(heldIds);
         await run(
           tx,
-          `UPDATE ${byId(this.tables.hot)} SET lease_expires_at = ${fromNow('?')} WHERE id IN (${placeholders(heldIds.length)})`,
-          [microsParam(leaseMs), ...heldIds],
+          `UPDATE ${byId(this.tables.hot)} SET lease_expires_at = ${fromNow('?')} WHERE id IN (${heldList.sql})`,
+          [microsParam(leaseMs), ...heldList.values],
         );
       }
       return heldIds;
@@ -274,28 +279,32 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
   attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
     if (statuses.length === 0 || limit <= 0) return Promise.resolve(0);
     const { history, keys } = this.tables;
+    const statusList = inList(statuses);
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string; target: string; method_name: string; idempotence_token: string | null }[]>(
         tx,
         `SELECT CAST(id AS CHAR) AS id, target, method_name, idempotence_token FROM ${history} FORCE INDEX (completed_idx)
-         WHERE completed_at < TIMESTAMPADD(MICROSECOND, -?, ${NOW}) AND status IN (${placeholders(statuses.length)})
+         WHERE completed_at < TIMESTAMPADD(MICROSECOND, -?, ${NOW}) AND status IN (${statusList.sql})
          ORDER BY completed_at LIMIT ${integer(limit)} FOR UPDATE`,
-        [microsParam(olderThanMs), ...statuses],
+        [microsParam(olderThanMs), ...statusList.values],
       );
       if (rows.length === 0) return 0;
       // A pruned attempt's token is free again: its key goes with it (only the key naming this attempt).
       const tokened = rows.filter((row) => row.idempotence_token !== null);
       if (tokened.length > 0) {
+        const keyList = inList<unknown>(
+          tokened.flatMap((row) => [row.target, row.method_name, row.idempotence_token, row.id]),
+          4,
+        );
         await run(
           tx,
-          `DELETE k FROM ${byId(keys, 'k')} WHERE (k.target, k.method_name, k.idempotence_token, k.id) IN (${tokened
-            .map(() => '(?, ?, ?, ?)')
-            .join(', ')})`,
-          tokened.flatMap((row) => [row.target, row.method_name, row.idempotence_token, row.id]),
+          `DELETE k FROM ${byId(keys, 'k')} WHERE (k.target, k.method_name, k.idempotence_token, k.id) IN (${keyList.sql})`,
+          keyList.values,
         );
       }
       const ids = rows.map((row) => row.id);
-      await run(tx, `DELETE h FROM ${byId(history, 'h')} WHERE h.id IN (${placeholders(ids.length)})`, ids);
+      const idList = inList(ids);
+      await run(tx, `DELETE h FROM ${byId(history, 'h')} WHERE h.id IN (${idList.sql})`, idList.values);
       return ids.length;
     });
   }
