@@ -230,4 +230,27 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
     expect(await count('async_task_attempts_hot')).toBe(0);
     expect(await count('async_task_attempts_keys')).toBe(0);
   });
+
+  it('orders ids as numbers, not as the text they are returned as (9 before 10)', async () => {
+    const { store, app, insert } = await env();
+    await app.query('ALTER TABLE async_task_attempts_hot AUTO_INCREMENT = 9');
+    const at = new Date(Date.now() - 60_000);
+    const rows = [(await insert({ scheduledAt: at })).attempt, (await insert({ scheduledAt: at })).attempt];
+    rows.push((await insert({ scheduledAt: at })).attempt);
+    expect(rows.map((row) => row.id)).toEqual(['9', '10', '11']);
+    expect((await store.attemptList({ limit: 2 })).map((row) => row.id)).toEqual(['11', '10']);
+    expect(await store.attemptListDueIds(2, [FULFILL])).toEqual(['9', '10']);
+    const worker = store.workerStore!();
+    const claimed = await worker.attemptClaimDue({ limit: 2, owner: 'w', leaseMs: 60_000, methods: [FULFILL] });
+    expect(claimed.map((row) => row.id)).toEqual(['9', '10']);
+    const claims = claimed.map((row) => ({ id: row.id, numAttempts: row.numAttempts }));
+    const locked = await store.transaction((tx) => worker.attemptLockClaims(tx, 'w', [...claims].reverse()));
+    expect(locked.map((row) => row.id)).toEqual(['9', '10']);
+    const page = await dashboardQueriesOf(store)!.dashboardAttemptSearch({
+      timeField: 'created',
+      order: 'desc',
+      limit: 2,
+    });
+    expect(page.attempts.map((row) => row.id)).toEqual(['11', '10']);
+  });
 });

@@ -19,9 +19,9 @@ export async function lockDueForClaim(
   const known = knownMethod(methods);
   const rows = await run<{ id: string }[]>(
     tx,
-    `SELECT CAST(id AS CHAR) AS id FROM ${tables.hot} FORCE INDEX (due_idx)
+    `SELECT CAST(t.id AS CHAR) AS id FROM ${tables.hot} AS t FORCE INDEX (due_idx)
      WHERE due_at <= ${NOW} AND (lease_expires_at IS NULL OR lease_expires_at <= ${NOW}) AND ${known.sql}
-     ORDER BY due_at, id LIMIT ${integer(limit)}
+     ORDER BY t.due_at, t.id LIMIT ${integer(limit)}
      FOR UPDATE SKIP LOCKED`,
     known.values,
   );

@@ -100,7 +100,7 @@ export class MysqlDashboardStore implements DashboardStore {
       }
       return {
         sql: `(SELECT ${columns()}, id AS sort_id, ${key} AS sort_time, ${micros(key)} AS sort_key
-               FROM ${table} ${where} ORDER BY ${order.replaceAll('sort_id', 'id').replaceAll('sort_time', key)} LIMIT ${limit})`,
+               FROM ${table} AS t ${where} ORDER BY ${order.replaceAll('sort_id', 't.id').replaceAll('sort_time', `t.${key}`)} LIMIT ${limit})`,
         values: where.values,
       };
     });
@@ -244,8 +244,8 @@ export class MysqlDashboardStore implements DashboardStore {
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
-         WHERE id IN (${list.sql}) AND scheduled_at > ${NOW} ORDER BY id FOR UPDATE`,
+        `SELECT CAST(t.id AS CHAR) AS id FROM ${byId(this.tables.hot, 't')}
+         WHERE id IN (${list.sql}) AND scheduled_at > ${NOW} ORDER BY t.id FOR UPDATE`,
         list.values,
       );
       const due = rows.map((row) => row.id);

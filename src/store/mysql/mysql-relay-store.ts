@@ -28,8 +28,8 @@ export class MysqlRelayStore implements RelayStore {
       );
       const rows = await run<{ id: string; num_attempts: number; target: string; method_name: string }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id, num_attempts, target, method_name FROM ${this.tables.hot}
-         WHERE id IN (${list.sql}) ORDER BY due_at, id`,
+        `SELECT CAST(t.id AS CHAR) AS id, num_attempts, target, method_name FROM ${this.tables.hot} AS t
+         WHERE id IN (${list.sql}) ORDER BY t.due_at, t.id`,
         list.values,
       );
       return rows.map((row) => ({

@@ -43,7 +43,10 @@ export function microsParam(ms: number): string {
   return String(Math.round(capped * 1000));
 }
 
-/** Every column of an attempt as the row type reads it, optionally qualified by `alias`. */
+/**
+ * Every column of an attempt as the row type reads it, optionally qualified by `alias`. The outputs take the
+ * columns' names: an `ORDER BY` of such a query must qualify its columns (`t.id`), or it sorts by the text output.
+ */
 export function columns(alias?: string): string {
   const c = (name: string) => (alias ? `${alias}.${name}` : name);
   return `CAST(${c('id')} AS CHAR) AS id, ${c('idempotence_token')} AS idempotence_token, ${c('status')} AS status,

@@ -133,8 +133,8 @@ export class MysqlStore implements Store<MysqlPoolConnectionLike, MysqlQueryable
     const limit = integer(options.limit);
     const branch = (table: string, status?: string) => {
       const parts = status === undefined ? where : [...where, 'status = ?'];
-      const sql = `(SELECT ${columns()}, id AS sort_id FROM ${table} ${parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : ''}
-        ORDER BY id DESC LIMIT ${limit})`;
+      const sql = `(SELECT ${columns()}, id AS sort_id FROM ${table} AS t ${parts.length > 0 ? `WHERE ${parts.join(' AND ')}` : ''}
+        ORDER BY t.id DESC LIMIT ${limit})`;
       return { sql, values: status === undefined ? values : [...values, status] };
     };
     const status = options.status;
@@ -157,8 +157,8 @@ export class MysqlStore implements Store<MysqlPoolConnectionLike, MysqlQueryable
     const known = knownMethod(methods);
     const rows = await run<{ id: string }[]>(
       this.pool,
-      `SELECT CAST(id AS CHAR) AS id FROM ${this.tables.hot} WHERE due_at <= ${NOW} AND ${known.sql}
-       ORDER BY due_at, id LIMIT ${integer(limit)}`,
+      `SELECT CAST(t.id AS CHAR) AS id FROM ${this.tables.hot} AS t WHERE due_at <= ${NOW} AND ${known.sql}
+       ORDER BY t.due_at, t.id LIMIT ${integer(limit)}`,
       known.values,
     );
     return rows.map((row) => row.id);

@@ -71,7 +71,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     const list = inList(ids);
     const rows = await run<AttemptRow[]>(
       db,
-      `SELECT ${columns()} FROM ${this.tables.hot} WHERE id IN (${list.sql}) ORDER BY due_at, id`,
+      `SELECT ${columns()} FROM ${this.tables.hot} AS t WHERE id IN (${list.sql}) ORDER BY t.due_at, t.id`,
       list.values,
     );
     return rows.map(toAttempt);
@@ -100,8 +100,8 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     return inOwnTransaction(this.pool, async (tx) => {
       const held = await run<{ id: string }[]>(
         tx,
-        `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)}
-         WHERE id IN (${list.sql}) AND lease_owner = ? ORDER BY id FOR UPDATE`,
+        `SELECT CAST(t.id AS CHAR) AS id FROM ${byId(this.tables.hot, 't')}
+         WHERE id IN (${list.sql}) AND lease_owner = ? ORDER BY t.id FOR UPDATE`,
         [...list.values, owner],
       );
       const heldIds = held.map((row) => row.id);
@@ -135,7 +135,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     const pairs = claimPairs(claims);
     const rows = await run<AttemptRow[]>(
       tx,
-      `SELECT ${columns()} FROM ${byId(this.tables.hot)} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
+      `SELECT ${columns()} FROM ${byId(this.tables.hot, 't')} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY t.id FOR UPDATE`,
       [...pairs.values, owner],
     );
     return rows.map(toAttempt);
@@ -232,7 +232,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     const pairs = claimPairs(claims);
     const rows = await run<{ id: string }[]>(
       tx,
-      `SELECT CAST(id AS CHAR) AS id FROM ${byId(this.tables.hot)} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY id FOR UPDATE`,
+      `SELECT CAST(t.id AS CHAR) AS id FROM ${byId(this.tables.hot, 't')} WHERE ${pairs.sql} AND lease_owner = ? ORDER BY t.id FOR UPDATE`,
       [...pairs.values, owner],
     );
     return rows.map((row) => row.id);
