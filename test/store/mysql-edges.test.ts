@@ -224,6 +224,13 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
       }
       await store.attemptInsert(scope.tx, newAttempt({ idempotenceToken: 'inside' }));
       await scope.check();
+      // Statements that would commit it (transaction control, DDL) are refused, and the run cannot succeed.
+      for (const sql of ['COMMIT', ' begin', 'START TRANSACTION', 'CREATE TABLE x (a INT)', 'TRUNCATE effects']) {
+        await expect(scope.tx.query(sql)).rejects.toBeInstanceOf(TransactionAbortedError);
+      }
+      await expect(scope.check()).rejects.toBeInstanceOf(TransactionAbortedError);
+      await scope.tx.query('CREATE TEMPORARY TABLE scratch_rows (a INT)');
+      await scope.tx.query('ROLLBACK TO SAVEPOINT async_task_attempt');
       await scope.rollback();
       await scope.probe();
     });

@@ -45,8 +45,15 @@ const ER_UNKNOWN_SYSTEM_VARIABLE = 1193;
 /** Errors after which InnoDB may have rolled back the whole transaction, not just the statement. */
 const ABORTING = new Set([ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT]);
 
-/** Statements that would end the perform transaction behind the library's back (MySQL commits on a new BEGIN). */
+/** Methods that would end the perform transaction behind the library's back (MySQL commits on a new BEGIN). */
 const TRANSACTION_CONTROL = new Set(['beginTransaction', 'commit', 'rollback', 'changeUser']);
+
+/**
+ * Statements that end the transaction they run in: transaction control, and DDL, which MySQL commits implicitly
+ * (temporary tables excepted). On `ctx.tx` they would commit the attempt's writes before its outcome.
+ */
+const ENDS_TRANSACTION =
+  /^\s*(START\s+TRANSACTION|BEGIN|COMMIT|ROLLBACK(?!\s+(WORK\s+)?TO\b)|SET\s+(SESSION\s+)?AUTOCOMMIT|LOCK\s+TABLES?|UNLOCK\s+TABLES?|CREATE\s+(?!TEMPORARY\b)|ALTER\s|DROP\s+(?!TEMPORARY\b)|RENAME\s|TRUNCATE\s)/i;
 
 export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
   private readonly localListeners = new Set<() => void>();
@@ -151,9 +158,18 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
       return control(tx, 'SAVEPOINT async_task_attempt');
     };
     const watch = (method: 'query' | 'execute') => {
-      const original = tx[method]?.bind(tx);
+      // mysql2 also takes an options object (`{ sql, … }`) where the seam's type says text.
+      const original = tx[method]?.bind(tx) as ((...args: unknown[]) => Promise<[any, any]>) | undefined;
       if (!original) return undefined;
-      return (...args: [string, unknown?]) => {
+      return (...args: [string | { sql?: unknown }, unknown?]) => {
+        const sql = typeof args[0] === 'string' ? args[0] : args[0]?.sql;
+        if (typeof sql === 'string' && ENDS_TRANSACTION.test(sql)) {
+          failed = new TransactionAbortedError(
+            `ctx.tx refused ${JSON.stringify(sql.trim().slice(0, 40))}: MySQL would commit the attempt's transaction`,
+          );
+          aborted = true;
+          return Promise.reject(failed);
+        }
         // mysql2 runs a connection's commands in order: the savepoint is in place before this statement.
         if (!opened) open().catch(() => {});
         return original(...args).then(undefined, (error: unknown) => {
