@@ -260,4 +260,32 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
     });
     expect(page.attempts.map((row) => row.id)).toEqual(['11', '10']);
   });
+
+  it('insertMany from concurrent transactions: every result is its own row, ids ascending in input order', async () => {
+    const { store, pool, count } = await env();
+    const batch = (from: string) =>
+      Array.from({ length: 301 }, (_, index) =>
+        newAttempt({
+          methodArgs: `{"from":"${from}","n":${index}}`,
+          idempotenceToken: index % 100 === 50 ? `${from}-${index}` : null,
+        }),
+      );
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((from) =>
+        withMysqlTransaction(pool({ connectionLimit: 1 }), (tx) => store.attemptInsertMany!(tx, batch(from))),
+      ),
+    );
+    const ids = new Set<string>();
+    for (const [which, list] of results.entries()) {
+      const from = 'abcd'[which];
+      expect(list.map((result) => result.attempt.methodArgs)).toEqual(batch(from!).map((input) => input.methodArgs));
+      const own = list.map((result) => BigInt(result.attempt.id));
+      expect([...own].sort((x, y) => (x < y ? -1 : 1))).toEqual(own);
+      for (const result of list) ids.add(result.attempt.id);
+    }
+    expect(ids.size).toBe(4 * 301);
+    expect(await count('async_task_attempts_hot')).toBe(4 * 301);
+    const sample = results[2]![150]!.attempt;
+    expect(await store.attemptFind(sample.id)).toEqual(sample);
+  });
 });

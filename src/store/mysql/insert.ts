@@ -90,3 +90,55 @@ async function findExisting(tx: MysqlQueryable, tables: MysqlTables, attempt: Ne
   );
   return key ? findShared(tx, tables, key.id) : null;
 }
+
+/** Row counts of one multi-row INSERT: a batch is split into these, so few statement texts are prepared. */
+const CHUNKS = [256, 128, 64, 32, 16, 8, 4, 2, 1];
+
+/**
+ * Inserts attempts without tokens in multi-row statements, results in input order. Only where the server gives one
+ * statement's rows consecutive ids (`innodb_autoinc_lock_mode` 0 or 1: MariaDB's default): the rows are read back
+ * by the id range from `LAST_INSERT_ID()`, and checked against the inputs.
+ */
+export async function insertUntokened(
+  tx: MysqlQueryable,
+  tables: MysqlTables,
+  attempts: readonly NewAttempt[],
+): Promise<InsertResult[]> {
+  const results: InsertResult[] = [];
+  let start = 0;
+  while (start < attempts.length) {
+    const size = CHUNKS.find((chunk) => chunk <= attempts.length - start) as number;
+    const chunk = attempts.slice(start, start + size);
+    start += size;
+    for (const attempt of chunk) checkLengths(attempt);
+    await run(
+      tx,
+      `INSERT INTO ${tables.hot} (target, method_name, method_args, encryptor, scheduled_at, created_at, updated_at)
+       VALUES ${chunk.map(() => `(?, ?, ?, ?, ?, ${NOW}, ${NOW})`).join(', ')}`,
+      chunk.flatMap((attempt) => [
+        attempt.target,
+        attempt.methodName,
+        attempt.methodArgs,
+        attempt.encryptor,
+        attempt.scheduledAt === null ? null : utcText(attempt.scheduledAt),
+      ]),
+    );
+    const rows = await run<AttemptRow[]>(
+      tx,
+      `SELECT ${columns()} FROM ${tables.hot} AS t
+       WHERE t.id BETWEEN LAST_INSERT_ID() AND LAST_INSERT_ID() + ? ORDER BY t.id`,
+      [size - 1],
+    );
+    const inserted = rows.map(toAttempt);
+    const same = (attempt: Attempt | undefined, input: NewAttempt) =>
+      attempt?.target === input.target &&
+      attempt.methodName === input.methodName &&
+      attempt.methodArgs === input.methodArgs &&
+      attempt.idempotenceToken === null;
+    if (inserted.length !== size || !chunk.every((input, index) => same(inserted[index], input))) {
+      throw new Error('async-task: a multi-row insert did not get consecutive ids (innodb_autoinc_lock_mode 2?)');
+    }
+    for (const attempt of inserted) results.push({ attempt, created: true });
+  }
+  return results;
+}

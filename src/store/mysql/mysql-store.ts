@@ -10,7 +10,7 @@ import type {
   Store,
   TransactionOptions,
 } from '../store.js';
-import { insertAttempt } from './insert.js';
+import { insertAttempt, insertUntokened } from './insert.js';
 import { knownMethod } from './known-methods.js';
 import { isMysqlMissingTable, migrateMysql, mysqlSchemaVersion } from './migrate.js';
 import { moveToHistory, moveToHot } from './move-sql.js';
@@ -78,11 +78,37 @@ export class MysqlStore implements Store<MysqlPoolConnectionLike, MysqlQueryable
     return result;
   }
 
+  /**
+   * Row by row, except that a run of attempts without tokens is one multi-row insert where the server numbers a
+   * statement's rows consecutively. Ids ascend in input order either way.
+   */
   async attemptInsertMany(tx: MysqlQueryable, attempts: readonly NewAttempt[]): Promise<InsertResult[]> {
     const results: InsertResult[] = [];
-    for (const attempt of attempts) results.push(await insertAttempt(tx, this.tables, attempt));
+    const bulk = attempts.length > 1 && (await this.consecutiveIds());
+    for (let index = 0; index < attempts.length; ) {
+      let end = index;
+      while (bulk && end < attempts.length && attempts[end]?.idempotenceToken === null) end++;
+      if (end - index > 1) {
+        results.push(...(await insertUntokened(tx, this.tables, attempts.slice(index, end))));
+        index = end;
+      } else {
+        results.push(await insertAttempt(tx, this.tables, attempts[index] as NewAttempt));
+        index++;
+      }
+    }
     if (results.some((result) => result.created)) this.worker.attemptsInserted();
     return results;
+  }
+
+  private consecutive: Promise<boolean> | undefined;
+
+  /** Whether one INSERT's rows get consecutive ids: `innodb_autoinc_lock_mode` 0 or 1 (read once). */
+  private consecutiveIds(): Promise<boolean> {
+    this.consecutive ??= run<{ mode: number | string }[]>(this.pool, 'SELECT @@innodb_autoinc_lock_mode AS mode').then(
+      ([row]) => Number(row?.mode) <= 1,
+      () => false,
+    );
+    return this.consecutive;
   }
 
   /** One attempt by id from either table (`extra`: more columns). */
