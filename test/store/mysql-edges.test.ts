@@ -153,6 +153,14 @@ suite(mysqlUnreachable ? mysqlSkipNote('mysql store edges') : 'mysql store edges
     expect((rows as { at: string }[])[0]?.at).toBe('2031-03-09 07:30:00.437000');
     expect((await store.attemptFind(id))?.scheduledAt?.toISOString()).toBe('2031-03-09T07:30:00.437Z');
     expect((await store.attemptFindWithDue(id))?.due).toBe(false);
+    // DATETIME's range: the last millisecond of 9999 is kept; a year before 1000 is a typed error, not a zero date.
+    const last = new Date(Date.UTC(9999, 11, 31, 23, 59, 59, 999));
+    const far = await withMysqlTransaction(app, (tx) => store.attemptInsert(tx, newAttempt({ scheduledAt: last })));
+    expect((await store.attemptFind(far.attempt.id))?.scheduledAt?.getTime()).toBe(last.getTime());
+    const early = new Date(Date.UTC(999, 11, 31));
+    await expect(
+      withMysqlTransaction(app, (tx) => store.attemptInsert(tx, newAttempt({ scheduledAt: early }))),
+    ).rejects.toBeInstanceOf(InvalidArgumentsError);
   });
 
   it('ids beyond 2^53 round-trip as exact strings through insert, claim, outcome and requeue', async () => {
