@@ -52,7 +52,7 @@ export interface TransactionOptions {
  * each committed on its own. This interface will change between versions.
  */
 export interface Store<Tx, AppTx = Tx> {
-  readonly dialect: 'postgres' | 'sqlite';
+  readonly dialect: 'postgres' | 'sqlite' | 'mysql';
   /** The table as the dialect writes it, for messages. */
   readonly tableName: string;
 

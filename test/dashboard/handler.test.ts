@@ -61,7 +61,7 @@ forEachDialect('dashboard handler', (env) => {
     });
     const capped = await store.dashboardStatusCounts(2);
     expect(capped.counts.failed).toBe(2);
-    if (internalsOf(asyncTask).store.dialect === 'postgres') {
+    if (internalsOf(asyncTask).store.dialect !== 'sqlite') {
       expect([...capped.estimated].sort()).toEqual(['pending', 'succeeded']);
       expect(capped.counts.succeeded).toBeGreaterThanOrEqual(3);
     } else {

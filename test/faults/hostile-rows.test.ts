@@ -18,12 +18,18 @@ async function setColumns(db: TestDb<any>, dialect: string, id: string, set: Rec
     .map(([column, expression]) => `${column} = ${expression}`)
     .join(', ');
   const placeholder = dialect === 'postgres' ? '$1' : '?';
-  await db.query(`UPDATE ${db.qualify('async_task_attempts')} SET ${assignments} WHERE id = ${placeholder}`, [id]);
+  // MySQL's attempts view is read-only: these rows are pending, in the hot table.
+  const table = dialect === 'mysql' ? 'async_task_attempts_hot' : db.qualify('async_task_attempts');
+  await db.query(`UPDATE ${table} SET ${assignments} WHERE id = ${placeholder}`, [id]);
 }
 
 /** SQL for an endless time in the past (due since ever) or future (never due), as the dialect stores times. */
 const endless = (dialect: string, sign: '-' | '+') =>
-  dialect === 'postgres' ? `'${sign === '-' ? '-' : ''}infinity'::timestamptz` : `${sign}9e999`;
+  dialect === 'postgres'
+    ? `'${sign === '-' ? '-' : ''}infinity'::timestamptz`
+    : dialect === 'mysql'
+      ? `'${sign === '-' ? '1000-01-01 00:00:00' : '9999-12-31 23:59:59.999999'}'`
+      : `${sign}9e999`;
 
 /** The stored args with one byte of the ciphertext flipped. */
 function tamper(methodArgs: string): string {

@@ -17,7 +17,7 @@ forEachDialect('fault catalogue: targets that misbehave', (env, dialect) => {
     for (const layout of ['alone', 'with neighbours after it in the same group'] as const) {
       it(`${mode}: a target that swallows a unique violation on ctx.tx and returns, ${layout}: ${swallowed}, neighbours keep their writes`, async () => {
         const c = await catalogueCase(env, dialect, mode);
-        await c.db.query(`CREATE TABLE ${c.db.qualify('uniq')} (k text PRIMARY KEY)`);
+        await c.db.query(`CREATE TABLE ${c.db.qualify('uniq')} (k varchar(64) PRIMARY KEY)`);
         await c.db.query(`INSERT INTO ${c.db.qualify('uniq')} (k) VALUES ('dup')`);
         await c.batch(async (tx) => {
           await c.asyncTask().enqueue(tx, 'Poison', 'swallowDbError', { tag: 'swallow' });

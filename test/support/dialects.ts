@@ -3,11 +3,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { mysql as mysqlDriver } from '../../src/drivers/mysql.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { sqlite } from '../../src/drivers/sqlite.js';
 import type { Store } from '../../src/store/store.js';
+import { mysqlTestDatabases, mysqlUnreachable, mysqlUrl, withMysqlTransaction } from './mysql-database.js';
 import { withPgTransaction } from './pg-transaction.js';
 
 /** A fresh, empty database namespace for one test, with the helpers the conformance suite needs. */
@@ -24,13 +27,15 @@ export interface TestDb<Tx> {
   countAttempts(): Promise<number>;
   /** A table's name as raw SQL on the application's connection must write it (schema-qualified on PostgreSQL). */
   qualify(table: string): string;
-  /** Raw SQL on the application's connection (placeholders: `$1` on PostgreSQL, `?` on SQLite); the rows read. */
+  /** Raw SQL on the application's connection (placeholders: `$1` on PostgreSQL, `?` on SQLite and MySQL); the rows read. */
   query(sql: string, values?: unknown[]): Promise<Record<string, unknown>[]>;
   close(): Promise<void>;
 }
 
 export interface Dialect<Tx> {
-  readonly name: 'postgres' | 'sqlite';
+  readonly name: 'postgres' | 'sqlite' | 'mysql';
+  /** Why the dialect's tests cannot run here (no server), or `null`. */
+  readonly unavailable?: string | null;
   create(): Promise<TestDb<Tx>>;
   /** Stops the dialect's shared resources (the per-file database). */
   dispose(): Promise<void>;
@@ -181,9 +186,61 @@ export function sqliteDialect(): Dialect<Database.Database> {
   };
 }
 
+/**
+ * MySQL or MariaDB at ASYNC_TASK_TEST_MYSQL_URL (default: the local server): a database per test. Attempts live in
+ * two tables (pending and history) behind a read-only view, so writes by hand go to both tables.
+ */
+export function mysqlDialect(): Dialect<mysql.PoolConnection> {
+  const databases = mysqlTestDatabases();
+  return {
+    name: 'mysql',
+    unavailable: mysqlUnreachable,
+    async create() {
+      const database = await databases.create();
+      const pools: mysql.Pool[] = [];
+      const newPool = () => {
+        const pool = mysql.createPool({ uri: mysqlUrl(database), connectionLimit: 10 });
+        pools.push(pool);
+        return pool;
+      };
+      const app = newPool();
+      const count = async (sql: string, values: unknown[] = []) => {
+        const [rows] = await app.query(sql, values);
+        return Number((rows as { n: number | string }[])[0]?.n);
+      };
+      return {
+        driver: () => mysqlDriver(newPool()) as unknown as Store<mysql.PoolConnection>,
+        inTransaction: (fn) => withMysqlTransaction(app, fn),
+        async writeEffect(tx, key) {
+          await tx.query('INSERT INTO effects (`key`) VALUES (?)', [key]);
+        },
+        countEffects: (key) =>
+          key === undefined
+            ? count('SELECT COUNT(*) AS n FROM effects')
+            : count('SELECT COUNT(*) AS n FROM effects WHERE `key` = ?', [key]),
+        async tamperArgs(id, methodArgs) {
+          for (const table of ['async_task_attempts_hot', 'async_task_attempts_history']) {
+            await app.query(`UPDATE ${table} SET method_args = ? WHERE id = ?`, [methodArgs, id]);
+          }
+        },
+        countAttempts: () => count('SELECT COUNT(*) AS n FROM async_task_attempts'),
+        qualify: (table) => table,
+        async query(sql, values = []) {
+          const [rows] = await app.query(sql, values);
+          return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+        },
+        async close() {
+          await Promise.all(pools.splice(0).map((pool) => pool.end()));
+        },
+      };
+    },
+    dispose: () => databases.drop(),
+  };
+}
+
 /** Every dialect, or those named in ASYNC_TASK_DIALECTS (comma-separated). */
 export function dialects(): Dialect<any>[] {
-  const all = [postgresDialect, sqliteDialect];
+  const all = [postgresDialect, sqliteDialect, mysqlDialect];
   const wanted = process.env.ASYNC_TASK_DIALECTS?.split(',').map((name) => name.trim());
   return all.map((make) => make()).filter((dialect) => !wanted || wanted.includes(dialect.name));
 }

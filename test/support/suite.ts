@@ -1,4 +1,4 @@
-import { afterAll, afterEach, describe } from 'vitest';
+import { afterAll, afterEach, describe, it } from 'vitest';
 import type { PerformContext } from '../../src/core/types.js';
 import { type AsyncTask, type AsyncTaskOptions, createAsyncTask } from '../../src/index.js';
 import { type Dialect, dialects, type TestDb } from './dialects.js';
@@ -45,6 +45,12 @@ export function forEachDialect(
   body: (env: () => Promise<Env<any>>, dialect: Dialect<any>) => void,
 ): void {
   for (const dialect of dialects()) {
+    if (dialect.unavailable) {
+      describe.skip(`${title} [${dialect.name}] — skipped: ${dialect.unavailable}`, () => {
+        it('needs the database server', () => {});
+      });
+      continue;
+    }
     describe(`${title} [${dialect.name}]`, () => {
       const open: TestDb<any>[] = [];
       afterEach(async () => {

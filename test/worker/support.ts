@@ -2,10 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { mysql as mysqlDriver } from '../../src/drivers/mysql.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
+import { mysqlTestDatabases, mysqlUrl, withMysqlTransaction } from '../support/mysql-database.js';
 import { withPgTransaction } from '../support/pg-transaction.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -91,6 +94,39 @@ export async function postgresSchema(adminUrl = inject('pgAdminUrl')) {
       (await pool.query(`SELECT key, n FROM ${schema}.counters`)).rows as { key: string; n: number }[],
     async close() {
       await pool.end();
+    },
+  };
+}
+
+const mysqlDatabases = mysqlTestDatabases();
+
+/** A fresh database on the MySQL test server, migrated, with a `counters` table for effects; dropped by `close`. */
+export async function mysqlDatabase() {
+  const database = await mysqlDatabases.create();
+  const url = mysqlUrl(database);
+  const pool = mysql.createPool({ uri: url, connectionLimit: 4 });
+  await pool.query('CREATE TABLE counters (`key` VARCHAR(64) PRIMARY KEY, n INT NOT NULL)');
+  const asyncTask = createAsyncTask({ db: mysqlDriver(pool), targets: { Counter } });
+  await asyncTask.migrate();
+  const rows = async (sql: string, values: unknown[] = []) => (await pool.query(sql, values))[0] as any[];
+  return {
+    pool,
+    asyncTask,
+    env: { MYSQL_URL: url },
+    async enqueue(method: 'bump' | 'fail' | 'hang', argsList: Record<string, unknown>[]) {
+      for (let start = 0; start < argsList.length; start += 1000) {
+        await withMysqlTransaction(pool, (connection) =>
+          asyncTask.enqueueMany(connection, 'Counter', method, argsList.slice(start, start + 1000) as never[]),
+        );
+      }
+    },
+    count: async (where: string) =>
+      Number((await rows(`SELECT COUNT(*) AS n FROM async_task_attempts WHERE ${where}`))[0].n),
+    counters: async () =>
+      (await rows('SELECT `key` AS `key`, n FROM counters')).map((row) => ({ key: String(row.key), n: Number(row.n) })),
+    async close() {
+      await pool.end();
+      await mysqlDatabases.drop();
     },
   };
 }
