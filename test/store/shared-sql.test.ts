@@ -118,6 +118,10 @@ function matchesList(probe: Probe, options: ListOptions): boolean {
 }
 
 forEachDialect('shared SQL helpers', (env, dialect) => {
+  if (dialect.name === 'mysql') {
+    it.skip('serve the PostgreSQL and SQLite stores; the MySQL store writes its own conditions', () => {});
+    return;
+  }
   const postgres = dialect.name === 'postgres';
   const placeholder = postgres ? numberedPlaceholder : positionalPlaceholder;
   const ids = async (db: TestDb<any>, table: string, where: SqlWhere) =>

