@@ -20,8 +20,8 @@ import { type MysqlTables, mysqlTables } from './mysql-names.js';
 import { MysqlRelayStore } from './mysql-relay-store.js';
 import { type AttemptRow, columns, integer, microsParam, NOW, RETRY_ASSIGNMENTS, toAttempt } from './mysql-row.js';
 import { inOwnTransaction } from './mysql-transaction.js';
-import { writeRunError } from './run-errors-sql.js';
 import { MysqlWorkerStore } from './mysql-worker-store.js';
+import { writeRunError } from './run-errors-sql.js';
 
 export type { MysqlPoolConnectionLike, MysqlPoolLike, MysqlQueryable } from './mysql-client.js';
 

@@ -12,8 +12,8 @@ import type {
 } from '../worker-store.js';
 import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import type { SqliteNames } from './migrations.js';
-import type { Mutex, SqliteDatabaseLike, SqliteStatementLike } from './sqlite-client.js';
 import { inWriteTransaction, writeRunError } from './run-errors-sql.js';
+import type { Mutex, SqliteDatabaseLike, SqliteStatementLike } from './sqlite-client.js';
 import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 
 /** Due time, or the lease's expiry while one is held: the expression of migration 2's claim index. */

@@ -22,8 +22,9 @@ export const runErrorCases: Cases = (setup, test) => {
     const before = Date.now();
     // Run 1: a worker's claim fails and is retried at once (outside a transaction, the leased way).
     const first = await claimOne(a, 'w1');
-    expect(await a.worker.attemptRecordClaimFailure(null, 'w1', claimOf(first), { lastError: 'one', retryInMs: 0 }))
-      .not.toBeNull();
+    expect(
+      await a.worker.attemptRecordClaimFailure(null, 'w1', claimOf(first), { lastError: 'one', retryInMs: 0 }),
+    ).not.toBeNull();
     // Run 2: perform()'s path: counted, then failed, retried.
     const counted = await a.store.attemptCountRun(x.id);
     expect(counted?.numAttempts).toBe(2);
