@@ -34,10 +34,12 @@ function runErrorsBlock(attempt: Attempt, errors: readonly RunError[]): SafeHtml
       ? html`<p class="muted" data-testid="run-errors-dropped">Errors are kept for the last ${RUN_ERRORS_KEPT} runs: those of runs 1–${newest - RUN_ERRORS_KEPT} are no longer kept.</p>`
       : html``;
   return html`<table class="run-errors" data-testid="run-errors">
-<thead><tr><th>run</th><th>failed</th><th>error</th></tr></thead>
+<thead><tr><th>run</th><th>failed</th></tr></thead>
 <tbody>${errors.map(
+    // The error on a row of its own, the table's full width: a stack trace reads at phone width too.
     (entry) =>
-      html`<tr data-run="${entry.run}"><td>${entry.run}</td><td>${formatTime(entry.failedAt)}</td><td><pre>${entry.error}</pre></td></tr>`,
+      html`<tr data-run="${entry.run}"><td>${entry.run}</td><td>${formatTime(entry.failedAt)}</td></tr>
+<tr class="run-error"><td colspan="2"><pre>${entry.error}</pre></td></tr>`,
   )}</tbody>
 </table>
 ${dropped}`;
