@@ -45,6 +45,10 @@ dl.fields { display:grid; grid-template-columns:max-content 1fr; gap:.35rem 1rem
 dl.fields dt { color:var(--muted); } dl.fields dd { margin:0; word-break:break-all; }
 pre { background:#0f172a; color:#e2e8f0; padding:.75rem; border-radius:6px; overflow:auto; white-space:pre-wrap; word-break:break-word; }
 .muted { color:var(--muted); }
+table.run-errors { table-layout:fixed; }
+table.run-errors th:nth-child(1) { width:3.5rem; }
+table.run-errors tr[data-run] td { border-bottom:0; font-weight:600; }
+table.run-errors pre { margin:0; max-height:16rem; font-size:.85rem; }
 .chart { display:block; max-width:960px; height:auto; background:var(--card); border:1px solid var(--line); border-radius:8px; padding:.5rem; }
 .legend span { margin-right:1rem; } .swatch { display:inline-block; width:.8rem; height:.8rem; border-radius:2px; vertical-align:middle; }
 .swatch-succeeded { background:var(--succeeded); } .swatch-failed { background:var(--failed); } .swatch-expired { background:var(--expired); }

@@ -1,4 +1,7 @@
 import type { Attempt, AttemptStatus } from '../core/types.js';
+import type { RunError } from './run-errors.js';
+
+export type { RunError } from './run-errors.js';
 
 /**
  * Internal: the operations the dashboard needs (reads, and "run now"), implemented by each dialect's store next to its
@@ -92,6 +95,11 @@ export interface DashboardStore {
    * Returns the ids changed; others (completed, already due, gone) are left alone.
    */
   dashboardRunNow(ids: readonly string[]): Promise<string[]>;
+  /**
+   * The errors of the attempt's failed runs, newest run first, at most `limit` (the store keeps those of the last
+   * `RUN_ERRORS_KEPT` runs). Empty for an attempt that never failed, or one that is gone.
+   */
+  dashboardAttemptErrors(id: string, limit: number): Promise<RunError[]>;
 }
 
 export const emptyStatusCounts = (): Record<AttemptStatus, number> => ({

@@ -146,7 +146,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const shown = json(await cli('attempts', 'show', ids.failed![1]!, '--json'));
       expect(shown).toMatchObject({ id: ids.failed![1], status: 'failed', args: { n: 1 } });
       expect(shown.lastError).toContain('kaboom');
+      // Each failed run's error, newest first (retries are off here: one run).
+      expect(shown.runErrors).toHaveLength(1);
+      expect(shown.runErrors[0]).toMatchObject({ run: 1 });
+      expect(shown.runErrors[0].error).toContain('kaboom');
+      expect(Date.parse(shown.runErrors[0].failedAt)).toBeGreaterThan(0);
+      const failedText = await cli('attempts', 'show', ids.failed![1]!, '--no-args');
+      expect(failedText.stdout).toContain('errors by run (newest first)');
+      expect(failedText.stdout).toMatch(/run 1, failed /);
       const text = await cli('attempts', 'show', ids.sent![0]!);
+      expect(text.stdout).not.toContain('errors by run');
       expect(text.stdout).toMatch(/status\s+succeeded/);
       expect(text.stdout).toMatch(/encryptor\s+none \(arguments stored as JSON text\)/);
       expect(text.stdout).toContain('"to": "a0@x"');

@@ -135,6 +135,7 @@ describe('drizzle-kit push with the drizzle.config.ts init writes', () => {
         { relname: `${TABLE}_hot`, relkind: 'r' },
         { relname: `${TABLE}_ids`, relkind: 'S' },
         { relname: `${TABLE}_keys`, relkind: 'r' },
+        { relname: `${TABLE}_errors`, relkind: 'r' },
         { relname: `${TABLE}_migrations`, relkind: 'r' },
       ]),
     );
@@ -219,6 +220,7 @@ describe('Prisma with the schema.prisma and prisma.config.ts init writes', () =>
       `public.${TABLE}_hot`,
       `public.${TABLE}_history`,
       `public.${TABLE}_keys`,
+      `public.${TABLE}_errors`,
       `public.${TABLE}_migrations`,
     ]);
     const library = await migrateWithRows(url, 'public');

@@ -125,6 +125,29 @@ describe.skipIf(!available)('dashboard in a real Chromium', () => {
     }
   });
 
+  it('attempt page: the errors by run, inert, fit 1280 px and 390 px without sideways scrolling', async () => {
+    for (const [width, name] of [
+      [1280, null],
+      [390, 'attempt-phone'],
+    ] as const) {
+      const { page, context } = await open(`${base}/attempts/${ids.exploded[1]}`, { viewport: { width, height: 860 } });
+      const rows = page.locator('table.run-errors tbody tr[data-run]');
+      await expect(rows.count()).resolves.toBe(1);
+      await expect(rows.first().locator('td').first().textContent()).resolves.toBe('1');
+      const error = page.locator('table.run-errors tr.run-error pre');
+      await expect(error.textContent()).resolves.toContain('<script>window.__xss = 1</script>');
+      await expect(rows.first().locator('time').getAttribute('title')).resolves.toMatch(/ UTC$/);
+      await expect(page.evaluate(() => (globalThis as any).__xss)).resolves.toBeUndefined();
+      const widths = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as any;
+        return { page: document.documentElement.scrollWidth as number, viewport: innerWidth as number };
+      });
+      expect(widths.page, `${width} px`).toBeLessThanOrEqual(widths.viewport);
+      if (name) await shot(page, name);
+      await context.close();
+    }
+  });
+
   it('has an icon (no favicon request) and an opt-in live refresh that reloads the page', async () => {
     const { page, context } = await open(`${base}/`);
     await expect(page.locator('link[rel="icon"]').getAttribute('href')).resolves.toMatch(/^data:image\/svg\+xml,/);

@@ -167,6 +167,39 @@ forEachDialect('dashboard handler', (env) => {
     expect((await hidden.get('/attempts/999999')).status).toBe(404);
   });
 
+  it('attempt detail: the error of each failed run, newest first, inert, and the runs the bound dropped', async () => {
+    const e = await env();
+    const asyncTask = await e.make({ retry: { maxAttempts: 3, backoff: () => 0 } });
+    const hostile = await e.db.inTransaction((tx) =>
+      asyncTask.enqueue(tx, 'OrderClient', 'explode', { message: '<script>window.__run = 1</script>' }),
+    );
+    for (let run = 1; run <= 3; run++) await asyncTask.perform(hostile.id);
+    expect((await asyncTask.find(hostile.id))?.status).toBe('failed');
+    const client = DashboardClient.over(createDashboard({ asyncTask }));
+    const page = (await client.get(`/attempts/${hostile.id}`)).text;
+    expect(page).toContain('<h2>Errors by run</h2>');
+    expect([...page.matchAll(/<tr data-run="(\d+)">/g)].map((match) => match[1])).toEqual(['3', '2', '1']);
+    const rows = page.split('<tr data-run=').slice(1);
+    for (const row of rows) {
+      expect(row).toContain('&lt;script&gt;window.__run = 1&lt;/script&gt;');
+      expect(row).toMatch(/<time datetime="[^"]+" title="[^"]+ UTC">/);
+    }
+    expect(page).not.toContain('<script>window.__run');
+    expect(page).not.toContain('data-testid="run-errors-dropped"');
+
+    const fine = await e.db.inTransaction((tx) => asyncTask.enqueue(tx, 'OrderClient', 'echo', { n: 1 }));
+    await asyncTask.perform(fine.id);
+    expect((await client.get(`/attempts/${fine.id}`)).text).toContain('No run of this attempt has failed.');
+
+    const stubborn = await e.make({ retry: { maxAttempts: 23, backoff: () => 0 } });
+    const many = await e.db.inTransaction((tx) => stubborn.enqueue(tx, 'OrderClient', 'explode', { message: 'again' }));
+    for (let run = 1; run <= 23; run++) await stubborn.perform(many.id);
+    const bounded = (await client.get(`/attempts/${many.id}`)).text;
+    const shown = [...bounded.matchAll(/<tr data-run="(\d+)">/g)].map((match) => Number(match[1]));
+    expect(shown).toEqual(Array.from({ length: 20 }, (_, index) => 23 - index));
+    expect(bounded).toContain('those of runs 1–3 are no longer kept');
+  });
+
   it('targets: pending now, and per window the completions, failure rate and last failure per target.method', async () => {
     const e = await env();
     const asyncTask = await e.make(noRetry);

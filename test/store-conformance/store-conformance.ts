@@ -6,6 +6,7 @@ import { insertCases } from './cases/insert.js';
 import { outcomeCases } from './cases/outcomes.js';
 import { pruneCases } from './cases/prune.js';
 import { relayCases } from './cases/relay.js';
+import { runErrorCases } from './cases/run-errors.js';
 import { type CaseTest, type Setup, type StoreFactory, type StoreTarget, withCapabilities } from './support/target.js';
 
 export type { StoreFactory, StoreProcess, StoreTarget } from './support/target.js';
@@ -58,7 +59,16 @@ export function storeConformance(name: string, factory: StoreFactory, options: S
       titles.add(title);
       (known.has(title) ? it.fails : it)(title, fn);
     };
-    for (const cases of [insertCases, claimCases, outcomeCases, pruneCases, relayCases, dashboardCases, adminCases]) {
+    for (const cases of [
+      insertCases,
+      claimCases,
+      outcomeCases,
+      pruneCases,
+      runErrorCases,
+      relayCases,
+      dashboardCases,
+      adminCases,
+    ]) {
       cases(setup, test);
     }
     // A renamed case must not turn a known failure into a silently skipped check.

@@ -193,6 +193,28 @@ describe('PostgreSQL hot table and history (migration 6)', () => {
     expect((await placement()).map((row) => row.place)).toEqual(['history']);
   });
 
+  it("a DELETE through the view takes the attempt's runs' errors with it; an UPDATE through it keeps them", async () => {
+    const { store, inTx, rows, schema } = await setup();
+    const worker = store.workerStore();
+    const ids: string[] = [];
+    for (let index = 0; index < 2; index++) {
+      const { attempt } = await inTx((tx) => store.attemptInsert(tx, newAttempt()));
+      const [claim] = await worker.attemptClaimDue({ limit: 1, owner: 'w', leaseMs: 60_000, methods });
+      await worker.attemptRecordClaimFailure(null, 'w', claim!, { lastError: `e${index}`, retryInMs: null });
+      ids.push(attempt.id);
+    }
+    const errorsOf = async (id: string) =>
+      (await rows(`SELECT run, error FROM ${schema}.async_task_attempts_errors WHERE attempt_id = $1`, [id])).map(
+        (row) => [row.run, row.error],
+      );
+    expect(await errorsOf(ids[0]!)).toEqual([[1, 'e0']]);
+    await rows(`UPDATE ${schema}.async_task_attempts SET target = 'T' WHERE id = $1`, [ids[0]]);
+    expect(await errorsOf(ids[0]!)).toEqual([[1, 'e0']]);
+    await rows(`DELETE FROM ${schema}.async_task_attempts WHERE id = $1`, [ids[0]]);
+    expect(await errorsOf(ids[0]!)).toEqual([]);
+    expect(await errorsOf(ids[1]!)).toEqual([[1, 'e1']]);
+  });
+
   it('concurrent enqueues with one token while its attempt completes: one attempt, one id, in one table', async () => {
     const { store, inTx, placement, rows, schema } = await setup();
     const worker = store.workerStore();

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
+import { internalsOf } from '../../src/async-task/internals.js';
 import { postgres } from '../../src/drivers/postgres.js';
 import { createAsyncTask } from '../../src/index.js';
 import { createDatabase } from '../cli/support/project.js';
@@ -46,7 +47,14 @@ describe('PostgreSQL permissions of a worker role', () => {
       await server.query(`DROP ROLE IF EXISTS ${role}`);
       await server.end();
     });
-    const targets = { Greeter: { async greet(_args: { name: string }) {} } };
+    const targets = {
+      Greeter: {
+        async greet(_args: { name: string }) {},
+        async refuse(_args: { name: string }): Promise<void> {
+          throw new Error('refused');
+        },
+      },
+    };
     const owner = createAsyncTask({ db: postgres(admin), targets });
     await owner.migrate();
     await owner.close();
@@ -82,6 +90,20 @@ describe('PostgreSQL permissions of a worker role', () => {
         [viaSql.rows[0].id, 'succeeded'],
       ].sort(),
     );
+
+    // A failed run writes its error; retention deletes the attempt and its errors.
+    const refused = await withPgTransaction(pool, (client) =>
+      asyncTask.enqueue(client, 'Greeter', 'refuse', { name: 'Eve' }, {}),
+    );
+    expect((await asyncTask.perform(refused.id)).outcome).not.toBe('succeeded');
+    expect((await asyncTask.fail(refused.id)).status).toBe('failed');
+    const errors = await internalsOf(asyncTask).store.dashboardQueries().dashboardAttemptErrors(refused.id, 20);
+    expect(errors.map((entry) => entry.run)).toEqual([1]);
+    const worker = internalsOf(asyncTask).store.workerStore();
+    expect(
+      await worker.attemptPruneCompleted({ statuses: ['succeeded', 'failed'], olderThanMs: -60_000, limit: 10 }),
+    ).toBe(3);
+    expect(await internalsOf(asyncTask).store.dashboardQueries().dashboardAttemptErrors(refused.id, 20)).toEqual([]);
   });
 });
 

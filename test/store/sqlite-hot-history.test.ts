@@ -80,7 +80,7 @@ describe('[sqlite] hot queue apart from history', () => {
     // The newest row is gone: AUTOINCREMENT still never hands its id out again.
     db.prepare('DELETE FROM async_task_attempts WHERE id = ?').run(last);
     await asyncTask.migrate();
-    expect(db.prepare('SELECT max(version) AS v FROM async_task_attempts_migrations').get()).toEqual({ v: 5 });
+    expect(db.prepare('SELECT max(version) AS v FROM async_task_attempts_migrations').get()).toEqual({ v: 6 });
     const rows = db.prepare('SELECT id, status FROM async_task_attempts ORDER BY id').all();
     expect(rows).toEqual([
       { id: last - 2, status: 'succeeded' },

@@ -1,13 +1,12 @@
 import { afterEach, expect, it } from 'vitest';
-import type { Attempt } from '../../src/index.js';
+import { internalsOf } from '../../src/async-task/internals.js';
+import type { AsyncTask } from '../../src/index.js';
 import { startWorkerProcess, until, type WorkerProcess } from './support.js';
 
 /** A fresh migrated database namespace with a `counters` table, as `postgresSchema` and `mysqlDatabase` make. */
 export interface ProcessDb {
   readonly env: Record<string, string>;
-  readonly asyncTask: {
-    list(options: { status: 'failed' }): Promise<{ attempts: Attempt[] }>;
-  };
+  readonly asyncTask: AsyncTask<any, any, any>;
   enqueue(method: 'bump' | 'fail' | 'hang', argsList: Record<string, unknown>[]): Promise<void>;
   /** Attempts matching `where` (SQL over the attempts table or view). */
   count(where: string): Promise<number>;
@@ -127,9 +126,12 @@ export function processCases(make: () => Promise<ProcessDb>): void {
       for (const attempt of failed) {
         expect(attempt.numAttempts).toBe(3);
         expect(attempt.completedAt).toBeInstanceOf(Date);
-        expect(attempt.lastError).toMatch(
-          attempt.methodName === 'hang' ? /timed out after 300 ms/ : /always fails: f-\d/,
-        );
+        const expected = attempt.methodName === 'hang' ? /timed out after 300 ms/ : /always fails: f-\d/;
+        expect(attempt.lastError).toMatch(expected);
+        // Every run's error is kept, the cut-off runs' too (transactional: recorded after their group was abandoned).
+        const runs = await internalsOf(db.asyncTask).store.dashboardQueries().dashboardAttemptErrors(attempt.id, 20);
+        expect(runs.map((entry) => entry.run)).toEqual([3, 2, 1]);
+        for (const entry of runs) expect(entry.error).toMatch(expected);
       }
       // Transactional: the failing runs' writes rolled back with them; leased: they happened each time.
       const counters = await db.counters();

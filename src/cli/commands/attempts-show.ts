@@ -1,20 +1,23 @@
 import { Command } from 'commander';
 import { AttemptNotFoundError } from '../../core/errors.js';
+import { RUN_ERRORS_KEPT } from '../../store/run-errors.js';
 import { contextOf, withAsyncTask } from '../context.js';
 import { withExamples } from '../help.js';
 import { colorStatus, formatTime, terminalText } from '../output.js';
 
 export function attemptsShowCommand(): Command {
   const command = new Command('show')
-    .description('show one attempt, with its decoded arguments and last error')
+    .description('show one attempt, with its decoded arguments, last error and the error of each failed run')
     .argument('<id>', 'the attempt id')
     .option('--no-args', 'do not decrypt and print the arguments')
     .option('--json', 'print the attempt as JSON (with "args" when decoded)')
     .action(async (id: string, options: { args: boolean; json?: boolean }, self: Command) => {
       const context = contextOf(self);
-      await withAsyncTask(context, async ({ asyncTask }) => {
+      await withAsyncTask(context, async ({ asyncTask, store }) => {
         const attempt = await asyncTask.find(id);
         if (!attempt) throw new AttemptNotFoundError(id);
+        // Newest run first; the store keeps the errors of the last RUN_ERRORS_KEPT runs.
+        const runErrors = await store.dashboardQueries().dashboardAttemptErrors(attempt.id, RUN_ERRORS_KEPT);
         let args: { value?: unknown; error?: string } = {};
         if (options.args) {
           try {
@@ -25,7 +28,11 @@ export function attemptsShowCommand(): Command {
         }
         if (options.json) {
           const { methodArgs: _stored, ...rest } = attempt;
-          return context.out.json({ ...rest, ...(options.args ? { args: args.value, argsError: args.error } : {}) });
+          return context.out.json({
+            ...rest,
+            runErrors,
+            ...(options.args ? { args: args.value, argsError: args.error } : {}),
+          });
         }
         const { colors } = context.out;
         const fields: [string, string][] = [
@@ -57,6 +64,17 @@ export function attemptsShowCommand(): Command {
         if (attempt.lastError) {
           context.out.line(colors.bold('\nlast error'));
           context.out.line(terminalText(attempt.lastError));
+        }
+        if (runErrors.length > 0) {
+          context.out.line(colors.bold('\nerrors by run (newest first)'));
+          for (const entry of runErrors) {
+            context.out.line(colors.dim(`run ${entry.run}, failed ${formatTime(entry.failedAt)}`));
+            context.out.line(terminalText(entry.error));
+          }
+          const newest = runErrors[0]!.run;
+          if (newest > RUN_ERRORS_KEPT) {
+            context.out.line(colors.dim(`(errors of runs 1–${newest - RUN_ERRORS_KEPT} are no longer kept)`));
+          }
         }
       });
     });

@@ -195,8 +195,14 @@ export function toolSetupFiles(choices: InitChoices): PlannedFile[] {
   }
 }
 
-/** The library's tables for a tool's "do not touch" list: on PostgreSQL the attempts view's hot, history and keys too. */
+/**
+ * The library's tables for a tool's "do not touch" list: the attempts, each run's errors and the bookkeeping; on
+ * PostgreSQL the attempts view's hot, history and keys too.
+ */
 export function libraryTables(qualified: string, dialect: InitChoices['dialect']): string[] {
-  const parts = dialect === 'postgres' ? ['', '_hot', '_history', '_keys', '_migrations'] : ['', '_migrations'];
+  const parts =
+    dialect === 'postgres'
+      ? ['', '_hot', '_history', '_keys', '_errors', '_migrations']
+      : ['', '_errors', '_migrations'];
   return parts.map((suffix) => `${qualified}${suffix}`);
 }

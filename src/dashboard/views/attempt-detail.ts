@@ -1,4 +1,5 @@
 import type { Attempt } from '../../core/types.js';
+import { RUN_ERRORS_KEPT, type RunError } from '../../store/run-errors.js';
 import { canAct, type PageContext } from '../context.js';
 import { formatTime, statusBadge } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
@@ -18,6 +19,30 @@ async function argsBlock(context: PageContext, attempt: Attempt): Promise<SafeHt
   }
   return html`<p class="muted">Encrypted by ${attempt.encryptor}; shown as stored. Set <code>showArgs: true</code> to decrypt.</p>
 <pre data-testid="args">${attempt.methodArgs}</pre>`;
+}
+
+/** Each failed run's error, newest first; says which older runs the store no longer keeps. */
+function runErrorsBlock(attempt: Attempt, errors: readonly RunError[]): SafeHtml {
+  if (errors.length === 0) {
+    return attempt.lastError === null
+      ? html`<p class="muted" data-testid="run-errors">No run of this attempt has failed.</p>`
+      : html`<p class="muted" data-testid="run-errors">No errors recorded per run (the last error above predates them).</p>`;
+  }
+  const newest = errors[0]!.run;
+  const dropped =
+    newest > RUN_ERRORS_KEPT
+      ? html`<p class="muted" data-testid="run-errors-dropped">Errors are kept for the last ${RUN_ERRORS_KEPT} runs: those of runs 1–${newest - RUN_ERRORS_KEPT} are no longer kept.</p>`
+      : html``;
+  return html`<table class="run-errors" data-testid="run-errors">
+<thead><tr><th>run</th><th>failed</th></tr></thead>
+<tbody>${errors.map(
+    // The error on a row of its own, the table's full width: a stack trace reads at phone width too.
+    (entry) =>
+      html`<tr data-run="${entry.run}"><td>${entry.run}</td><td>${formatTime(entry.failedAt)}</td></tr>
+<tr class="run-error"><td colspan="2"><pre>${entry.error}</pre></td></tr>`,
+  )}</tbody>
+</table>
+${dropped}`;
 }
 
 function actions(context: PageContext, attempt: Attempt): SafeHtml {
@@ -64,6 +89,8 @@ ${actions(context, attempt)}
 <dl class="fields">${fields.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>
 <h2>Last error</h2>
 ${attempt.lastError === null ? html`<p class="muted">None.</p>` : html`<pre data-testid="last-error">${attempt.lastError}</pre>`}
+<h2>Errors by run</h2>
+${runErrorsBlock(attempt, await context.store.dashboardAttemptErrors(attempt.id, RUN_ERRORS_KEPT))}
 <h2>Arguments</h2>
 ${await argsBlock(context, attempt)}`;
   return layout(context, 'attempts', `Attempt ${attempt.id}`, body);

@@ -85,6 +85,21 @@ export const mysqlMigrations: readonly MysqlMigration[] = [
           completed_at, created_at, updated_at, last_error, lease_owner, lease_expires_at FROM ${history}`,
     ],
   },
+  {
+    version: 2,
+    name: 'the error of each failed run',
+    statements: ({ errors }, collation) => [
+      // Written with a failure, in its transaction, never by a success; the last 20 runs per attempt. No foreign key:
+      // an attempt moves between the hot table and the history, and retention deletes its errors with it.
+      `CREATE TABLE IF NOT EXISTS ${errors} (
+        attempt_id BIGINT NOT NULL,
+        run INT NOT NULL,
+        error MEDIUMTEXT NOT NULL,
+        failed_at DATETIME(6) NOT NULL,
+        PRIMARY KEY (attempt_id, run)
+      ) ${tableOptions(collation)}`,
+    ],
+  },
 ];
 
 export const LATEST_MYSQL_MIGRATION = Math.max(...mysqlMigrations.map((migration) => migration.version));

@@ -10,6 +10,7 @@ import {
   encodeSearchCursor,
   groupTargetRows,
   type LeaseHolder,
+  type RunError,
   type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
@@ -259,5 +260,19 @@ export class MysqlDashboardStore implements DashboardStore {
       }
       return due;
     });
+  }
+
+  async dashboardAttemptErrors(id: string, limit: number): Promise<RunError[]> {
+    const rows = await run<{ run: number | string; error: string; failed_at: string }[]>(
+      this.pool,
+      `SELECT run, error, ${micros('failed_at')} AS failed_at FROM ${this.tables.errors}
+       WHERE attempt_id = ? ORDER BY run DESC LIMIT ${integer(limit)}`,
+      [id],
+    );
+    return rows.map((row) => ({
+      run: Number(row.run),
+      error: row.error,
+      failedAt: microsToDate(row.failed_at) as Date,
+    }));
   }
 }

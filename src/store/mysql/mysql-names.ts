@@ -16,6 +16,8 @@ export interface MysqlTables {
   readonly history: string;
   /** One row per idempotence token in use, pending or completed: what keeps a token unique across both. */
   readonly keys: string;
+  /** The error of each failed run (migration 2): the last 20 runs per attempt. */
+  readonly errors: string;
   readonly migrations: string;
   /** The unquoted configured name, for messages and lock names. */
   readonly raw: string;
@@ -52,6 +54,7 @@ export function mysqlTables(table: string, database?: string): MysqlTables {
     hot: name('_hot'),
     history: name('_history'),
     keys: name('_keys'),
+    errors: name('_errors'),
     migrations: name(LONGEST_SUFFIX),
     raw: database === undefined ? table : `${database}.${table}`,
     rawHot: `${table}_hot`,

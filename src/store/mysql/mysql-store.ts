@@ -21,6 +21,7 @@ import { MysqlRelayStore } from './mysql-relay-store.js';
 import { type AttemptRow, columns, integer, microsParam, NOW, RETRY_ASSIGNMENTS, toAttempt } from './mysql-row.js';
 import { inOwnTransaction } from './mysql-transaction.js';
 import { MysqlWorkerStore } from './mysql-worker-store.js';
+import { writeRunError } from './run-errors-sql.js';
 
 export type { MysqlPoolConnectionLike, MysqlPoolLike, MysqlQueryable } from './mysql-client.js';
 
@@ -262,8 +263,14 @@ export class MysqlStore implements Store<MysqlPoolConnectionLike, MysqlQueryable
 
   attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
     return inOwnTransaction(this.pool, async (tx) => {
-      const held = await run<unknown[]>(tx, `SELECT id FROM ${this.tables.hot} WHERE id = ? FOR UPDATE`, [id]);
-      if (held.length === 0) return null;
+      const held = await run<{ num_attempts: number }[]>(
+        tx,
+        `SELECT num_attempts FROM ${this.tables.hot} WHERE id = ? FOR UPDATE`,
+        [id],
+      );
+      if (held[0] === undefined) return null;
+      // The run's error, in the failure's transaction: the row is locked, its count is this run's number.
+      await writeRunError(tx, this.tables, id, Number(held[0].num_attempts), failure.lastError);
       if (failure.retryInMs === null) {
         await moveToHistory(tx, this.tables, [id], 'failed', '?', [failure.lastError]);
         return this.readHistory(tx, id);

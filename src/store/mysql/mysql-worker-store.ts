@@ -28,6 +28,7 @@ import {
   toAttempt,
 } from './mysql-row.js';
 import { inOwnTransaction } from './mysql-transaction.js';
+import { writeRunError } from './run-errors-sql.js';
 
 export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
   private readonly localListeners = new Set<() => void>();
@@ -161,6 +162,8 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
     return this.within(tx, async (db) => {
       const [id] = await this.lockHeld(db, owner, [claim]);
       if (id === undefined) return null;
+      // The run's error, in the failure's transaction; the claim's count is the run's number.
+      await writeRunError(db, this.tables, id, claim.numAttempts, failure.lastError);
       if (failure.retryInMs === null) {
         await moveToHistory(db, this.tables, [id], 'failed', '?', [failure.lastError]);
         const rows = await run<AttemptRow[]>(db, `SELECT ${columns()} FROM ${this.tables.history} WHERE id = ?`, [id]);
@@ -178,7 +181,7 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
 
   attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
     if (statuses.length === 0 || limit <= 0) return Promise.resolve(0);
-    const { history, keys } = this.tables;
+    const { history, keys, errors } = this.tables;
     const statusList = inList(statuses);
     return inOwnTransaction(this.pool, async (tx) => {
       const rows = await run<{ id: string; target: string; method_name: string; idempotence_token: string | null }[]>(
@@ -204,6 +207,8 @@ export class MysqlWorkerStore implements WorkerStore<MysqlPoolConnectionLike> {
       }
       const ids = rows.map((row) => row.id);
       const idList = inList(ids);
+      // And its runs' errors.
+      await run(tx, `DELETE FROM ${errors} WHERE attempt_id IN (${idList.sql})`, idList.values);
       await run(tx, `DELETE h FROM ${byId(history, 'h')} WHERE h.id IN (${idList.sql})`, idList.values);
       return ids.length;
     });

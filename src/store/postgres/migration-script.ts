@@ -52,13 +52,13 @@ export function postgresMigrationScript(options: PostgresScriptOptions = {}): st
 }
 
 /**
- * Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts view, the tables behind it (the
+ * Undoes `postgresMigrationScript` for a tool's "down" step: drops the attempts view, the tables behind it and the runs' errors (the
  * enqueue function and the view's trigger with them) and the bookkeeping. Before migration 6 the attempts were one
  * table of the view's name: dropped as such.
  */
 export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVersion'> = {}): string[] {
   const names = postgresNames(options.schema ?? 'async_task', options.table ?? 'async_task_attempts');
-  const { hot, history, keys } = postgresTables(names);
+  const { hot, history, keys, errors } = postgresTables(names);
   const relation = `${names.schema}.${quotePostgresTable(names.rawTable)}`;
   return [
     `DO $drop$ BEGIN
@@ -66,7 +66,7 @@ export function postgresDropScript(options: Omit<PostgresScriptOptions, 'afterVe
     DROP VIEW ${names.table} CASCADE;
   END IF;
 END $drop$`,
-    `DROP TABLE IF EXISTS ${names.table}, ${hot}, ${history}, ${keys} CASCADE`,
+    `DROP TABLE IF EXISTS ${names.table}, ${hot}, ${history}, ${keys}, ${errors} CASCADE`,
     `DROP FUNCTION IF EXISTS ${names.schema}.${names.index('write')}()`,
     `DROP TABLE IF EXISTS ${names.migrationsTable}`,
   ];

@@ -1,4 +1,5 @@
 import { hotAndHistorySql } from './migration-hot-history.js';
+import { runErrorsSql } from './migration-run-errors.js';
 
 import type { PostgresNames } from './pg-names.js';
 
@@ -197,5 +198,10 @@ export const postgresMigrations: readonly PostgresMigration[] = [
     version: 6,
     name: 'hot queue apart from its history',
     sql: (names) => hotAndHistorySql(names),
+  },
+  {
+    version: 7,
+    name: 'the error of each failed run',
+    sql: (names) => runErrorsSql(names),
   },
 ];

@@ -14,7 +14,17 @@ export function moveToHistory(
   returning = COLUMNS,
 ): string {
   return `WITH moved AS (${deleteFromHot})
-    INSERT INTO ${tables.history} (${COLUMNS})
+    ${insertMovedIntoHistory(tables, status, lastError, returning)}`;
+}
+
+/** The second half of `moveToHistory`: the rows of a CTE named `moved` into the history. */
+export function insertMovedIntoHistory(
+  tables: PostgresTables,
+  status: string,
+  lastError = 'last_error',
+  returning = COLUMNS,
+): string {
+  return `INSERT INTO ${tables.history} (${COLUMNS})
     SELECT id, idempotence_token, ${status}, target, method_name, method_args, encryptor, num_attempts,
       scheduled_at, now(), created_at, now(), ${lastError}, NULL, NULL
     FROM moved

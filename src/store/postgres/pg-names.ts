@@ -15,11 +15,19 @@ export interface PostgresTables {
   readonly history: string;
   /** One row per idempotence token in use, pending or completed: what keeps a token unique across both. */
   readonly keys: string;
+  /** The error of each failed run (migration 7): (attempt_id, run) → error, failed_at; the last 20 runs per attempt. */
+  readonly errors: string;
   /** The one sequence both tables take ids from. */
   readonly ids: string;
 }
 
 export function postgresTables(names: PostgresNames): PostgresTables {
   const qualified = (suffix: string) => `${names.schema}.${names.index(suffix)}`;
-  return { hot: qualified('hot'), history: qualified('history'), keys: qualified('keys'), ids: qualified('ids') };
+  return {
+    hot: qualified('hot'),
+    history: qualified('history'),
+    keys: qualified('keys'),
+    errors: qualified('errors'),
+    ids: qualified('ids'),
+  };
 }

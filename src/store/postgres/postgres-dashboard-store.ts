@@ -10,6 +10,7 @@ import {
   encodeSearchCursor,
   groupTargetRows,
   type LeaseHolder,
+  type RunError,
   type StatusCounts,
   type TargetMethodStats,
 } from '../dashboard-store.js';
@@ -269,5 +270,19 @@ export class PostgresDashboardStore implements DashboardStore {
       [ids],
     );
     return rows.map((row: { id: string }) => String(row.id));
+  }
+
+  async dashboardAttemptErrors(id: string, limit: number): Promise<RunError[]> {
+    // A range of the errors' primary key (attempt_id, run), read backwards.
+    const { rows } = await this.pool.query(
+      `SELECT run, error, failed_at FROM ${postgresTables(this.names).errors}
+       WHERE attempt_id = $1 ORDER BY run DESC LIMIT $2`,
+      [id, limit],
+    );
+    return rows.map((row: { run: number; error: string; failed_at: Date | string | number }) => ({
+      run: Number(row.run),
+      error: row.error,
+      failedAt: toDate(row.failed_at),
+    }));
   }
 }

@@ -29,6 +29,7 @@ import { COLUMNS, IS_DUE, prefixed, retryAssignments, toAttempt } from './pg-row
 import { PostgresDashboardStore } from './postgres-dashboard-store.js';
 import { PostgresRelayStore } from './postgres-relay-store.js';
 import { PostgresWorkerStore } from './postgres-worker-store.js';
+import { failIntoHistory, retryInHot } from './run-errors-sql.js';
 import { isPostgresMissingTable, postgresSchemaVersion } from './schema-version.js';
 
 export type { PgPoolClientLike, PgPoolLike, PgQueryable, PgTransactorLike } from './pg-client.js';
@@ -316,14 +317,15 @@ export class PostgresStore implements Store<PgQueryable> {
 
   async attemptRecordFailure(id: string, failure: FailureRecord): Promise<Attempt | null> {
     const { hot } = this.tables;
+    // The run's error enters the errors table in the same statement (run-errors-sql.ts).
     const { rows } =
       failure.retryInMs === null
         ? await this.pool.query(
-            moveToHistory(this.tables, `DELETE FROM ${hot} WHERE id = $1 RETURNING *`, `'failed'`, '$2::text'),
+            failIntoHistory(this.tables, `DELETE FROM ${hot} WHERE id = $1 RETURNING *`, '$2::text'),
             [id, failure.lastError],
           )
         : await this.pool.query(
-            `UPDATE ${hot} SET ${retryAssignments('$2', '$3')} WHERE id = $1 RETURNING ${COLUMNS}`,
+            retryInHot(this.tables, `UPDATE ${hot} SET ${retryAssignments('$2', '$3')} WHERE id = $1`),
             [id, failure.lastError, failure.retryInMs],
           );
     return rows[0] ? toAttempt(rows[0]) : null;

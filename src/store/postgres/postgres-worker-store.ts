@@ -18,7 +18,8 @@ import type { PostgresNames } from './migrations.js';
 import { moveToHistory } from './move-sql.js';
 import { ignoreError, type PgPoolLike, type PgQueryable, type PgTransactorLike } from './pg-client.js';
 import { type PostgresTables, postgresTables } from './pg-names.js';
-import { type AttemptRow, COLUMNS, prefixed, retryAssignments, toAttempt } from './pg-row.js';
+import { type AttemptRow, prefixed, retryAssignments, toAttempt } from './pg-row.js';
+import { failIntoHistory, retryInHot } from './run-errors-sql.js';
 
 /** A pooled client able to LISTEN (node-postgres' `PoolClient`). */
 interface PgListenClient extends PgQueryable {
@@ -239,22 +240,23 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
   ): Promise<Attempt | null> {
     const db = tx ?? this.store.pool;
     const guard = 'id = $1 AND num_attempts = $2 AND lease_owner = $3';
+    // The run's error enters the errors table in the same statement, only if the guard lets the failure through.
     const { rows } =
       failure.retryInMs === null
         ? await db.query(
-            moveToHistory(this.tables, `DELETE FROM ${this.table} WHERE ${guard} RETURNING *`, `'failed'`, '$4::text'),
+            failIntoHistory(this.tables, `DELETE FROM ${this.table} WHERE ${guard} RETURNING *`, '$4::text'),
             [claim.id, claim.numAttempts, owner, failure.lastError],
           )
         : await db.query(
-            `UPDATE ${this.table} SET ${retryAssignments('$4', '$5')} WHERE ${guard} RETURNING ${COLUMNS}`,
+            retryInHot(this.tables, `UPDATE ${this.table} SET ${retryAssignments('$4', '$5')} WHERE ${guard}`),
             [claim.id, claim.numAttempts, owner, failure.lastError, failure.retryInMs],
           );
     return rows[0] ? toAttempt(rows[0]) : null;
   }
 
   async attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
-    const { history, keys } = this.tables;
-    // A pruned attempt's token is free again: its key goes with it.
+    const { history, keys, errors } = this.tables;
+    // A pruned attempt's token is free again: its key goes with it, and so do its runs' errors.
     const { rows } = await this.store.pool.query(
       `WITH gone AS (
          DELETE FROM ${history} WHERE id IN (
@@ -266,6 +268,8 @@ export class PostgresWorkerStore implements WorkerStore<PgQueryable> {
          DELETE FROM ${keys} AS k USING gone
          WHERE k.target = gone.target AND k.method_name = gone.method_name
            AND k.idempotence_token = gone.idempotence_token AND k.id = gone.id
+       ), forgotten AS (
+         DELETE FROM ${errors} AS e USING gone WHERE e.attempt_id = gone.id
        )
        SELECT count(*) AS n FROM gone`,
       [statuses, olderThanMs, limit],

@@ -44,8 +44,12 @@ export function sqliteMigrationScript(options: SqliteScriptOptions = {}): string
   return statements;
 }
 
-/** Undoes `sqliteMigrationScript` for a tool's "down" step: drops the attempts table and its bookkeeping. */
+/** Undoes `sqliteMigrationScript` for a tool's "down" step: drops the attempts table, its runs' errors and its bookkeeping. */
 export function sqliteDropScript(options: Omit<SqliteScriptOptions, 'afterVersion'> = {}): string[] {
   const names = sqliteNames(options.table ?? 'async_task_attempts');
-  return [`DROP TABLE IF EXISTS ${names.table}`, `DROP TABLE IF EXISTS ${names.migrationsTable}`];
+  return [
+    `DROP TABLE IF EXISTS ${names.index('errors')}`,
+    `DROP TABLE IF EXISTS ${names.table}`,
+    `DROP TABLE IF EXISTS ${names.migrationsTable}`,
+  ];
 }

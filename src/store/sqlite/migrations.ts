@@ -97,4 +97,19 @@ export const sqliteMigrations: readonly SqliteMigration[] = [
         WHERE status <> 'pending';
     `,
   },
+  {
+    version: 6,
+    name: 'the error of each failed run',
+    // Written with a failure, in its transaction, never by a success; the last 20 runs per attempt. Retention
+    // deletes an attempt's errors with it. WITHOUT ROWID: the rows live in the primary key's order.
+    sql: ({ index }) => `
+      CREATE TABLE ${index('errors')} (
+        attempt_id INTEGER NOT NULL,
+        run INTEGER NOT NULL,
+        error TEXT NOT NULL,
+        failed_at INTEGER NOT NULL,
+        PRIMARY KEY (attempt_id, run)
+      ) WITHOUT ROWID;
+    `,
+  },
 ];

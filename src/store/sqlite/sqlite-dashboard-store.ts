@@ -10,6 +10,7 @@ import {
   encodeSearchCursor,
   groupTargetRows,
   type LeaseHolder,
+  type RunError,
   type StatusCounts,
   type TargetMethodStats,
   type TargetStatusRow,
@@ -225,5 +226,14 @@ export class SqliteDashboardStore implements DashboardStore {
           .all(now, now, ...ids.map((id) => BigInt(id)), now) as { id: number | bigint }[]
       ).map((row) => String(row.id));
     });
+  }
+
+  async dashboardAttemptErrors(id: string, limit: number): Promise<RunError[]> {
+    const rows = this.reader()
+      .prepare(
+        `SELECT run, error, failed_at FROM ${this.names.index('errors')} WHERE attempt_id = ? ORDER BY run DESC LIMIT ?`,
+      )
+      .all(BigInt(id), limit) as { run: number | bigint; error: string; failed_at: number | bigint }[];
+    return rows.map((row) => ({ run: Number(row.run), error: row.error, failedAt: new Date(Number(row.failed_at)) }));
   }
 }

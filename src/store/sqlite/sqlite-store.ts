@@ -14,6 +14,7 @@ import type {
 import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import { sqliteMigrationsTableSql } from './migration-script.js';
 import { type SqliteNames, sqliteMigrations } from './migrations.js';
+import { inWriteTransaction, writeRunError } from './run-errors-sql.js';
 import { isSqliteMissingTable, sqliteSchemaVersion } from './schema-version.js';
 import { Mutex, type SqliteDatabaseLike, type SqliteStatementLike, whenNotBusy } from './sqlite-client.js';
 import { SqliteDashboardStore } from './sqlite-dashboard-store.js';
@@ -380,22 +381,30 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
       this.write(() => {
         const now = Date.now();
         const failed = failure.retryInMs === null;
-        return this.one(
-          this.writer,
-          `UPDATE ${this.names.table} SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
-           status = CASE WHEN ? THEN 'failed' ELSE status END,
-           completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
-           scheduled_at = CASE WHEN ? THEN scheduled_at ELSE ? END
-         WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
-          failure.lastError,
-          now,
-          failed ? 1 : 0,
-          failed ? 1 : 0,
-          now,
-          failed ? 1 : 0,
-          now + (failure.retryInMs ?? 0),
-          BigInt(id),
-        );
+        const db = this.writer;
+        // The failure and its run's error in one transaction.
+        return inWriteTransaction(this, db, () => {
+          const row = this.statement(
+            db,
+            `UPDATE ${this.names.table} SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+             status = CASE WHEN ? THEN 'failed' ELSE status END,
+             completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
+             scheduled_at = CASE WHEN ? THEN scheduled_at ELSE ? END
+           WHERE id = ? AND status = 'pending' RETURNING ${COLUMNS}`,
+          ).get(
+            failure.lastError,
+            now,
+            failed ? 1 : 0,
+            failed ? 1 : 0,
+            now,
+            failed ? 1 : 0,
+            now + (failure.retryInMs ?? 0),
+            BigInt(id),
+          ) as AttemptRow | undefined;
+          if (!row) return null;
+          writeRunError(this, db, this.names.index('errors'), row, now);
+          return toAttempt(row);
+        });
       }),
     );
   }

@@ -12,6 +12,7 @@ import type {
 } from '../worker-store.js';
 import { KNOWN_METHOD, methodKeys } from './known-methods.js';
 import type { SqliteNames } from './migrations.js';
+import { inWriteTransaction, writeRunError } from './run-errors-sql.js';
 import type { Mutex, SqliteDatabaseLike, SqliteStatementLike } from './sqlite-client.js';
 import { type AttemptRow, COLUMNS, toAttempt } from './sqlite-row.js';
 
@@ -49,12 +50,15 @@ export interface SqliteStoreInternals {
  */
 export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
   private readonly table: string;
+  /** The errors of failed runs (migration 6). */
+  private readonly errors: string;
 
   constructor(
     private readonly store: SqliteStoreInternals,
     private readonly file: string,
   ) {
     this.table = store.names.table;
+    this.errors = store.names.index('errors');
   }
 
   attemptsInserted(): void {
@@ -184,46 +188,64 @@ export class SqliteWorkerStore implements WorkerStore<SqliteDatabaseLike> {
     const write = (db: SqliteDatabaseLike) => {
       const now = Date.now();
       const failed = failure.retryInMs === null ? 1 : 0;
-      const row = this.store
-        .statement(
-          db,
-          `UPDATE ${this.table} SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
+      // The failure and its run's error in one transaction: the caller's, or one of their own.
+      return inWriteTransaction(this.store, db, () => {
+        const row = this.store
+          .statement(
+            db,
+            `UPDATE ${this.table} SET last_error = ?, updated_at = ?, lease_owner = NULL, lease_expires_at = NULL,
              status = CASE WHEN ? THEN 'failed' ELSE status END,
              completed_at = CASE WHEN ? THEN ? ELSE completed_at END,
              scheduled_at = CASE WHEN ? THEN scheduled_at ELSE ? END
            WHERE id = ? AND num_attempts = ? AND lease_owner = ? AND status = 'pending'
            RETURNING ${COLUMNS}`,
-        )
-        .get(
-          failure.lastError,
-          now,
-          failed,
-          failed,
-          now,
-          failed,
-          now + (failure.retryInMs ?? 0),
-          BigInt(claim.id),
-          claim.numAttempts,
-          owner,
-        ) as AttemptRow | undefined;
-      return row ? toAttempt(row) : null;
+          )
+          .get(
+            failure.lastError,
+            now,
+            failed,
+            failed,
+            now,
+            failed,
+            now + (failure.retryInMs ?? 0),
+            BigInt(claim.id),
+            claim.numAttempts,
+            owner,
+          ) as AttemptRow | undefined;
+        if (!row) return null;
+        writeRunError(this.store, db, this.errors, row, now);
+        return toAttempt(row);
+      });
     };
     return tx ? write(tx) : this.autocommit(write);
   }
 
   attemptPruneCompleted({ statuses, olderThanMs, limit }: PruneOptions): Promise<number> {
-    return this.autocommit(
-      (db) =>
+    return this.autocommit((db) =>
+      inWriteTransaction(this.store, db, () => {
+        const ids = (
+          this.store
+            .statement(
+              db,
+              `SELECT id FROM ${this.table}
+               WHERE completed_at IS NOT NULL AND completed_at < ? AND status IN (SELECT value FROM json_each(?))
+               ORDER BY completed_at LIMIT ?`,
+            )
+            .all(Date.now() - olderThanMs, JSON.stringify(statuses), limit) as { id: number | bigint }[]
+        ).map((row) => String(row.id));
+        if (ids.length === 0) return 0;
+        const list = JSON.stringify(ids);
+        // A pruned attempt's runs' errors go with it.
         this.store
           .statement(
             db,
-            `DELETE FROM ${this.table} WHERE id IN (
-               SELECT id FROM ${this.table}
-               WHERE completed_at IS NOT NULL AND completed_at < ?
-                 AND status IN (SELECT value FROM json_each(?))
-               ORDER BY completed_at LIMIT ?)`,
+            `DELETE FROM ${this.errors} WHERE attempt_id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`,
           )
-          .run(Date.now() - olderThanMs, JSON.stringify(statuses), limit).changes,
+          .run(list);
+        return this.store
+          .statement(db, `DELETE FROM ${this.table} WHERE id IN (SELECT CAST(value AS INTEGER) FROM json_each(?))`)
+          .run(list).changes;
+      }),
     );
   }
 
