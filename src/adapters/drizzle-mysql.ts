@@ -19,14 +19,16 @@ export type DrizzleMysqlClient = MysqlPoolLike | { promise(): MysqlPoolLike };
 /** The part of a Drizzle database from `drizzle-orm/mysql2` the library uses; `Tx` is its `MySqlTransaction`. */
 export interface DrizzleMysqlLike<Tx extends DrizzleMysqlQueryable> extends DrizzleMysqlQueryable {
   readonly $client: DrizzleMysqlClient;
-  transaction<T>(fn: (tx: Tx) => Promise<T>, config?: { isolationLevel?: 'read committed' }): Promise<T>;
+  transaction<T>(fn: (tx: Tx) => Promise<T>, config: { isolationLevel: 'read committed' }): Promise<T>;
 }
 
 /** `?` placeholders become Drizzle parameters, so the values are bound, never spliced into the text. */
 function toSql(text: string, values: readonly unknown[]): SQL {
   if (values.length === 0) return sql.raw(text);
   const parts = splitAtPlaceholders(text);
-  return sql.join(parts.flatMap((part, i) => (i < values.length ? [sql.raw(part), sql.param(values[i])] : [sql.raw(part)])));
+  return sql.join(
+    parts.flatMap((part, i) => (i < values.length ? [sql.raw(part), sql.param(values[i])] : [sql.raw(part)])),
+  );
 }
 
 function queryable(db: DrizzleMysqlQueryable): MysqlQueryable {
@@ -37,7 +39,9 @@ function queryable(db: DrizzleMysqlQueryable): MysqlQueryable {
 }
 
 function poolOf(client: DrizzleMysqlClient): MysqlPoolLike {
-  return 'getConnection' in client && !('promise' in client) ? client : (client as { promise(): MysqlPoolLike }).promise();
+  return 'getConnection' in client && !('promise' in client)
+    ? client
+    : (client as { promise(): MysqlPoolLike }).promise();
 }
 
 /**

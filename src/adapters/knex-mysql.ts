@@ -15,7 +15,7 @@ interface RawMysqlConnection {
 
 /** The part of a `Knex` instance with the `mysql2` client the library uses; `Trx` is its `Knex.Transaction`. */
 export interface KnexMysqlLike<Trx extends KnexQueryable> extends KnexQueryable {
-  transaction<T>(scope: (trx: Trx) => Promise<T>, config?: { isolationLevel?: 'read committed' }): Promise<T>;
+  transaction<T>(scope: (trx: Trx) => Promise<T>, config: { isolationLevel: 'read committed' }): Promise<T>;
   readonly client: {
     acquireConnection(): Promise<any>;
     releaseConnection(connection: any): Promise<unknown>;

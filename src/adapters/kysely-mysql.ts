@@ -24,7 +24,8 @@ function queryable(db: KyselyQueryable): MysqlQueryable {
     async query(text: string, values?: unknown[]) {
       const result = await executor.executeQuery(compiledQuery(text, values ?? []));
       // The driver turns a write's header into `numAffectedRows`; a read has rows only.
-      const rows = result.numAffectedRows === undefined ? result.rows : { affectedRows: Number(result.numAffectedRows) };
+      const rows =
+        result.numAffectedRows === undefined ? result.rows : { affectedRows: Number(result.numAffectedRows) };
       return [rows, undefined];
     },
   };

@@ -10,9 +10,14 @@ const effects = mysqlTable('effects', {
   key: varchar('key', { length: 255 }).notNull(),
 });
 
-mysqlAdapterSuite('drizzle (mysql2)', async (url) => {
+const open = (url: string) => {
   const pool = mysql.createPool({ uri: url, connectionLimit: 5 });
-  const db = drizzle({ client: pool, schema: { effects }, mode: 'default' });
+  return { pool, db: drizzle({ client: pool, schema: { effects }, mode: 'default' }) };
+};
+type Tx = Parameters<Parameters<ReturnType<typeof open>['db']['transaction']>[0]>[0];
+
+mysqlAdapterSuite<Tx>('drizzle (mysql2)', async (url) => {
+  const { pool, db } = open(url);
   return {
     driver: () => drizzleMysqlDriver(db),
     inTransaction: (fn) => db.transaction(async (tx) => fn(tx)),

@@ -1,8 +1,8 @@
-import knexFactory from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { knexMysqlDriver } from '../../src/adapters/knex-mysql.js';
 import { mysqlAdapterSuite } from './support/mysql-adapter.js';
 
-mysqlAdapterSuite('knex (mysql2)', async (url) => {
+mysqlAdapterSuite<Knex.Transaction>('knex (mysql2)', async (url) => {
   const knex = knexFactory({ client: 'mysql2', connection: url, pool: { min: 0, max: 5 } });
   return {
     driver: () => knexMysqlDriver(knex),

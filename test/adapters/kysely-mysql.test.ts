@@ -8,7 +8,7 @@ interface Database {
 }
 
 // With CamelCasePlugin, as many applications use it: the library's own queries must not be renamed.
-mysqlAdapterSuite('kysely (MySQL, with CamelCasePlugin)', async (url) => {
+mysqlAdapterSuite<Transaction<Database>>('kysely (MySQL, with CamelCasePlugin)', async (url) => {
   const db = new Kysely<Database>({
     dialect: new MysqlDialect({ pool: createPool({ uri: url, connectionLimit: 5 }) }),
     plugins: [new CamelCasePlugin()],

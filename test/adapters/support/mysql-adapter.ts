@@ -1,10 +1,14 @@
 import mysql from 'mysql2/promise';
 import { describe, it } from 'vitest';
+import type { Store } from '../../../src/store/store.js';
 import { mysqlSkipNote, mysqlTestDatabases, mysqlUnreachable, mysqlUrl } from '../../support/mysql-database.js';
 import { type AdapterHarness, adapterSuite } from './adapter-suite.js';
 
 /** What a MySQL ORM test gives: the ORM over `url` (a fresh database with an `effects` table). */
-export type MysqlOrmHarness<Tx> = Omit<AdapterHarness<Tx>, 'countAttempts'>;
+export type MysqlOrmHarness<Tx> = Omit<AdapterHarness<Tx>, 'countAttempts' | 'driver'> & {
+  /** A new async-task driver over the ORM instance under test (`Tx` is inferred from it). */
+  driver(): Store<Tx>;
+};
 
 /**
  * The shared adapter suite for one ORM on MySQL/MariaDB, each test on a fresh database; skipped, with how to run
