@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { ConfigDialect } from '../config/define-config.js';
 import { contextOf } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { withExamples } from '../help.js';
@@ -9,6 +8,7 @@ import {
   DEFAULT_MIGRATIONS_DIRS,
   DEFAULT_URLS,
   type InitChoices,
+  type InitDialect,
   MIGRATION_TOOLS,
   type MigrationTool,
   type PlannedFile,
@@ -23,7 +23,7 @@ import { toolSetupFiles } from '../init/tool-setup.js';
 import { canPrompt, chooseOne } from '../interaction.js';
 
 interface InitFlags {
-  dialect?: ConfigDialect;
+  dialect?: InitDialect;
   tool?: MigrationTool;
   runner?: TestRunner;
   table?: string;
@@ -58,7 +58,7 @@ function installedPackages(cwd: string): Set<string> {
 /** What the project's package.json suggests for each choice: the only candidate, or undefined when none or several fit. */
 export function detectChoices(installed: ReadonlySet<string>) {
   const only = <T>(found: T[]): T | undefined => (found.length === 1 ? found[0] : undefined);
-  const dialects: ConfigDialect[] = [];
+  const dialects: InitDialect[] = [];
   if (['pg', 'postgres', '@prisma/adapter-pg'].some((name) => installed.has(name))) dialects.push('postgres');
   if (installed.has('better-sqlite3')) dialects.push('sqlite');
   const tools = (['knex', 'kysely', 'drizzle-orm', 'prisma'] as const)
@@ -95,7 +95,7 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
   }
   const dialect =
     flags.dialect ??
-    (await chooseOne<ConfigDialect>(
+    (await chooseOne<InitDialect>(
       'Which database?',
       [
         { value: 'postgres', label: 'PostgreSQL' },

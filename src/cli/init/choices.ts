@@ -1,5 +1,9 @@
 import fs from 'node:fs';
 import type { ConfigDialect } from '../config/define-config.js';
+
+/** The dialects `init` writes a project for (MySQL: not yet; write its config by hand, docs/mysql.md). */
+export type InitDialect = Exclude<ConfigDialect, 'mysql'>;
+
 import { CliError, EXIT } from '../errors.js';
 
 /** The name every migration `init` writes ends with. */
@@ -14,7 +18,7 @@ export type TestRunner = (typeof TEST_RUNNERS)[number];
 /** Everything `init` decides before it writes. */
 export interface InitChoices {
   readonly cwd: string;
-  readonly dialect: ConfigDialect;
+  readonly dialect: InitDialect;
   readonly tool: MigrationTool;
   readonly runner: TestRunner;
   /** Written into the config; `DATABASE_URL` still overrides it. */
@@ -45,7 +49,7 @@ export const DEFAULT_POSTGRES_SCHEMA = 'async_task';
 export const inPublicSchema = (choices: Pick<InitChoices, 'dialect' | 'schema'>): boolean =>
   choices.dialect === 'postgres' && choices.schema === 'public';
 
-export const DEFAULT_URLS: Record<ConfigDialect, string> = {
+export const DEFAULT_URLS: Record<InitDialect, string> = {
   postgres: 'postgres://postgres@localhost:5432/postgres',
   sqlite: 'app.db',
 };
