@@ -1,8 +1,19 @@
 import fs from 'node:fs';
 import type { ConfigDialect } from '../config/define-config.js';
 
-/** The dialects `init` writes a project for (MySQL: not yet; write its config by hand, docs/mysql.md). */
-export type InitDialect = Exclude<ConfigDialect, 'mysql'>;
+/**
+ * The databases `init` writes a project for. MySQL and MariaDB are one dialect of the config, but the migration
+ * names the server's binary collation, which differs (docs/mysql.md).
+ */
+export type InitDialect = Exclude<ConfigDialect, 'mysql'> | 'mysql' | 'mariadb';
+export const INIT_DIALECTS: readonly InitDialect[] = ['postgres', 'sqlite', 'mysql', 'mariadb'];
+
+/** The config's dialect for an `init` dialect. */
+export const configDialect = (dialect: InitDialect): ConfigDialect => (dialect === 'mariadb' ? 'mysql' : dialect);
+
+/** MySQL or MariaDB. */
+export const isMysql = (choices: Pick<InitChoices, 'dialect'>): boolean =>
+  choices.dialect === 'mysql' || choices.dialect === 'mariadb';
 
 import { CliError, EXIT } from '../errors.js';
 
@@ -52,6 +63,8 @@ export const inPublicSchema = (choices: Pick<InitChoices, 'dialect' | 'schema'>)
 export const DEFAULT_URLS: Record<InitDialect, string> = {
   postgres: 'postgres://postgres@localhost:5432/postgres',
   sqlite: 'app.db',
+  mysql: 'mysql://root@localhost:3306/app',
+  mariadb: 'mysql://root@localhost:3306/app',
 };
 
 export const DEFAULT_MIGRATIONS_DIRS: Record<MigrationTool, string> = {
