@@ -18,7 +18,7 @@ export interface KyselyLike<Trx extends KyselyQueryable> extends KyselyQueryable
 }
 
 /** A compiled raw query in the shape Kysely's drivers read (`sql`, `parameters`). */
-function compiledQuery(text: string, values: readonly unknown[]) {
+export function compiledQuery(text: string, values: readonly unknown[]) {
   return Object.freeze({
     sql: text,
     parameters: Object.freeze([...values]),

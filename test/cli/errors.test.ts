@@ -99,7 +99,10 @@ describe('async-task errors and help', () => {
   test('a config that throws or has the wrong shape exits 3 naming the problem', async () => {
     const cases: [string, string][] = [
       ["throw new Error('no secrets in this environment');\n", 'no secrets in this environment'],
-      ["export default { dialect: 'mysql', targets: {} };\n", `dialect must be 'postgres' or 'sqlite' (got "mysql")`],
+      [
+        "export default { dialect: 'oracle', targets: {} };\n",
+        `dialect must be 'postgres', 'mysql' or 'sqlite' (got "oracle")`,
+      ],
       ["export default { dialect: 'sqlite' };\n", 'targets must be an object of name → target'],
       ["export default { dialect: 'sqlite', targets: {} };\n", 'No database: set url in the config'],
     ];

@@ -55,9 +55,21 @@ describe('async-task init', () => {
     const refused = await runCli(empty, ['init']);
     expect(refused.code).toBe(2);
     expect(refused.stderr.trim()).toBe(
-      'async-task: No terminal to ask on: pass --dialect postgres|sqlite (neither pg nor better-sqlite3 is in package.json).',
+      'async-task: No terminal to ask on: pass --dialect postgres|sqlite|mysql|mariadb (none of pg, better-sqlite3, mysql2 is in package.json).',
     );
     expect(fs.existsSync(path.join(empty, 'async-task.config.ts'))).toBe(false);
+
+    // mysql2 alone does not say MySQL or MariaDB (their migrations differ): the flag is required.
+    const mysqlProject = project('init-mysql2');
+    write(mysqlProject, 'package.json', JSON.stringify({ type: 'module', dependencies: { mysql2: '^3' } }));
+    const undecided = await runCli(mysqlProject, ['init']);
+    expect(undecided.code).toBe(2);
+    expect(undecided.stderr).toContain('package.json has drivers for mysql');
+    expect(fs.existsSync(path.join(mysqlProject, 'async-task.config.ts'))).toBe(false);
+    // Prisma is not offered on MySQL.
+    const prisma = await runCli(mysqlProject, ['init', '--dialect', 'mysql', '--tool', 'prisma']);
+    expect(prisma.code).toBe(2);
+    expect(prisma.stderr).toContain('Prisma on MySQL is not supported yet');
 
     // pg installed, better-sqlite3 not: PostgreSQL, never a silent SQLite.
     const dir = project('init-detected');

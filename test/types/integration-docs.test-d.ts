@@ -6,7 +6,8 @@ import { drizzle } from 'drizzle-orm/node-postgres';
 import { integer as pgInteger, pgTable, text as pgText, serial, timestamp } from 'drizzle-orm/pg-core';
 import { integer, sqliteTable, text } from 'drizzle-orm/sqlite-core';
 import knexFactory, { type Knex } from 'knex';
-import { type Generated, Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { type Generated, Kysely, MysqlDialect, PostgresDialect, type Transaction } from 'kysely';
+import { createPool } from 'mysql2';
 import pg from 'pg';
 import postgres, { type TransactionSql } from 'postgres';
 import { describe, expectTypeOf, it } from 'vitest';
@@ -14,6 +15,7 @@ import { drizzleDriver } from '../../src/adapters/drizzle.js';
 import { type DrizzleSqliteTx, drizzleSqliteDriver } from '../../src/adapters/drizzle-sqlite.js';
 import { knexDriver } from '../../src/adapters/knex.js';
 import { kyselyDriver } from '../../src/adapters/kysely.js';
+import { kyselyMysqlDriver } from '../../src/adapters/kysely-mysql.js';
 import { postgresJsDriver } from '../../src/adapters/postgres-js.js';
 import { prismaDriver } from '../../src/adapters/prisma.js';
 import { createAsyncTask, type PerformContext } from '../../src/index.js';
@@ -129,5 +131,24 @@ describe('docs/integrations.md examples compile', () => {
       const [order] = await trx('orders').insert({ item: 'kettle' }).returning('id');
       await asyncTask.enqueue(trx, 'OrderClient', 'fulfill', { orderId: order.id });
     });
+  });
+
+  it('MySQL and MariaDB: Kysely', async () => {
+    interface DB {
+      orders: { id: number };
+    }
+    const OrderClient = {
+      async fulfill(args: { orderId: number }, ctx: PerformContext<Transaction<DB>>) {
+        await ctx.tx.updateTable('orders').set({ id: args.orderId }).where('id', '=', args.orderId).execute();
+      },
+    };
+    const id = 1;
+    const db = new Kysely<DB>({ dialect: new MysqlDialect({ pool: createPool({ uri: process.env.DATABASE_URL }) }) });
+    const asyncTask = createAsyncTask({ db: kyselyMysqlDriver(db), targets: { OrderClient } });
+    await db.transaction().execute(async (trx) => {
+      await trx.insertInto('orders').values({ id }).execute();
+      await asyncTask.enqueue(trx, 'OrderClient', 'fulfill', { orderId: id });
+    });
+    expectTypeOf(asyncTask.enqueue).parameter(0).toEqualTypeOf<Transaction<DB>>();
   });
 });

@@ -1,14 +1,15 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, Option } from 'commander';
-import type { ConfigDialect } from '../config/define-config.js';
 import { contextOf } from '../context.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { withExamples } from '../help.js';
 import {
   DEFAULT_MIGRATIONS_DIRS,
   DEFAULT_URLS,
+  INIT_DIALECTS,
   type InitChoices,
+  type InitDialect,
   MIGRATION_TOOLS,
   type MigrationTool,
   type PlannedFile,
@@ -23,7 +24,7 @@ import { toolSetupFiles } from '../init/tool-setup.js';
 import { canPrompt, chooseOne } from '../interaction.js';
 
 interface InitFlags {
-  dialect?: ConfigDialect;
+  dialect?: InitDialect;
   tool?: MigrationTool;
   runner?: TestRunner;
   table?: string;
@@ -58,9 +59,11 @@ function installedPackages(cwd: string): Set<string> {
 /** What the project's package.json suggests for each choice: the only candidate, or undefined when none or several fit. */
 export function detectChoices(installed: ReadonlySet<string>) {
   const only = <T>(found: T[]): T | undefined => (found.length === 1 ? found[0] : undefined);
-  const dialects: ConfigDialect[] = [];
+  const dialects: InitDialect[] = [];
   if (['pg', 'postgres', '@prisma/adapter-pg'].some((name) => installed.has(name))) dialects.push('postgres');
   if (installed.has('better-sqlite3')) dialects.push('sqlite');
+  // mysql2 serves MySQL and MariaDB alike, whose migrations differ (the collation): that one is asked or passed.
+  if (installed.has('mysql2') || installed.has('mariadb')) dialects.push('mysql');
   const tools = (['knex', 'kysely', 'drizzle-orm', 'prisma'] as const)
     .filter((name) => installed.has(name) || (name === 'prisma' && installed.has('@prisma/client')))
     .map((name): MigrationTool => (name === 'drizzle-orm' ? 'drizzle' : name));
@@ -68,7 +71,8 @@ export function detectChoices(installed: ReadonlySet<string>) {
   if (installed.has('vitest')) runners.push('vitest');
   if (installed.has('tsx')) runners.push('node');
   return {
-    dialect: only(dialects),
+    // mysql2 alone does not say which server: MySQL and MariaDB get different migrations.
+    dialect: only(dialects) === 'mysql' ? undefined : only(dialects),
     dialects,
     tool: tools.length === 0 ? ('sql' as const) : only(tools),
     tools,
@@ -83,7 +87,7 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
     const missing: string[] = [];
     if (!flags.dialect && !detected.dialect) {
       missing.push(
-        `--dialect postgres|sqlite (${detected.dialects.length === 0 ? 'neither pg nor better-sqlite3 is in package.json' : 'both pg and better-sqlite3 are in package.json'})`,
+        `--dialect ${INIT_DIALECTS.join('|')} (${detected.dialects.length === 0 ? 'none of pg, better-sqlite3, mysql2 is in package.json' : `package.json has drivers for ${detected.dialects.join(', ')}`})`,
       );
     }
     if (!flags.tool && !detected.tool) {
@@ -95,11 +99,13 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
   }
   const dialect =
     flags.dialect ??
-    (await chooseOne<ConfigDialect>(
+    (await chooseOne<InitDialect>(
       'Which database?',
       [
         { value: 'postgres', label: 'PostgreSQL' },
         { value: 'sqlite', label: 'SQLite', hint: 'better-sqlite3, a file next to your app' },
+        { value: 'mysql', label: 'MySQL', hint: '8.0.17+, over mysql2' },
+        { value: 'mariadb', label: 'MariaDB', hint: '10.6+, over mysql2' },
       ],
       detected.dialect ?? 'sqlite',
     ));
@@ -117,6 +123,11 @@ async function decide(flags: InitFlags, cwd: string, url: string | undefined): P
       detected.runner,
     ));
   if (flags.schema && dialect !== 'postgres') throw usageError('--schema is for PostgreSQL only.');
+  if (tool === 'prisma' && (dialect === 'mysql' || dialect === 'mariadb')) {
+    throw usageError(
+      `Prisma on ${dialect === 'mysql' ? 'MySQL' : 'MariaDB'} is not supported yet: pass --tool sql, knex, kysely or drizzle.`,
+    );
+  }
   return {
     cwd,
     dialect,
@@ -151,8 +162,8 @@ export function initCommand(): Command {
     .addOption(
       new Option(
         '-d, --dialect <dialect>',
-        'the database (asked on a terminal; else the one package.json has: pg or better-sqlite3)',
-      ).choices(['postgres', 'sqlite']),
+        'the database (asked on a terminal; else the one package.json has: pg, better-sqlite3; mysql2 is asked)',
+      ).choices(INIT_DIALECTS),
     )
     .addOption(
       new Option('--tool <tool>', 'your migration tool (asked; else the one package.json has, or sql)').choices(

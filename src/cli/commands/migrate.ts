@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { DatabaseUnreachableError } from '../../core/errors.js';
+import { mysqlMigrationScript } from '../../store/mysql/migration-script.js';
 import { postgresMigrationScript } from '../../store/postgres/migration-script.js';
 import { sqliteMigrationScript } from '../../store/sqlite/migration-script.js';
 import { loadConfig } from '../config/load-config.js';
@@ -17,16 +18,25 @@ export function migrateCommand(): Command {
       'with --print: only the migrations after this version (for an upgrade)',
       nonNegativeInt,
     )
+    .option('--mariadb', "with --print on MySQL: the script for MariaDB (its collation's name differs from MySQL 8's)")
     .option('--json', 'print the result as JSON')
-    .action(async (options: { print?: boolean; after?: number; json?: boolean }, self: Command) => {
+    .action(async (options: { print?: boolean; after?: number; mariadb?: boolean; json?: boolean }, self: Command) => {
       const context = contextOf(self);
       if (options.after !== undefined && !options.print) throw usageError('--after goes with --print.');
+      if (options.mariadb && !options.print) throw usageError('--mariadb goes with --print.');
       if (options.print) {
         const { config } = await loadConfig(context.cwd, context.globals.config);
         const statements =
           config.dialect === 'postgres'
             ? postgresMigrationScript({ schema: config.schema, table: config.table, afterVersion: options.after })
-            : sqliteMigrationScript({ table: config.table, afterVersion: options.after });
+            : config.dialect === 'mysql'
+              ? mysqlMigrationScript({
+                  table: config.table,
+                  database: config.database,
+                  collation: options.mariadb ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin',
+                  afterVersion: options.after,
+                })
+              : sqliteMigrationScript({ table: config.table, afterVersion: options.after });
         context.out.line(`${statements.join(';\n\n')};`);
         return;
       }

@@ -6,7 +6,7 @@ import type { RecurringSchedules } from '../../recurring/types.js';
 import type { Store } from '../../store/store.js';
 import type { WorkerOptions } from '../../worker/worker-options.js';
 
-export type ConfigDialect = 'postgres' | 'sqlite';
+export type ConfigDialect = 'postgres' | 'sqlite' | 'mysql';
 
 /** What `async-task worker` passes to `asyncTask.worker(...)` (see docs/worker.md); its flags override these. */
 export interface WorkerConfig extends WorkerOptions {
@@ -17,7 +17,7 @@ export interface WorkerConfig extends WorkerOptions {
 /** What the driver factory receives. */
 export interface DbFactoryContext {
   /**
-   * The URL (PostgreSQL) or absolute file path (SQLite) after `--url` and `DATABASE_URL` were applied
+   * The URL (PostgreSQL, MySQL) or absolute file path (SQLite) after `--url` and `DATABASE_URL` were applied
    * (a SQLite path relative to the config file, `file:` removed).
    */
   readonly url: string;
@@ -30,10 +30,11 @@ export interface DbFactoryContext {
  * the database from it; the application can import the same `targets` for its own `createAsyncTask`.
  */
 export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry, Tx = any> {
-  /** `postgres` or `sqlite`. */
+  /** `postgres`, `sqlite` or `mysql` (MySQL 8.0+ and MariaDB 10.6+). */
   dialect: ConfigDialect;
   /**
-   * PostgreSQL: a connection URL. SQLite: a file path, relative to the config file.
+   * PostgreSQL: a `postgres://` URL. MySQL: a `mysql://` URL naming the database. SQLite: a file path, relative
+   * to the config file.
    * `DATABASE_URL` overrides it, and `--url` overrides both. Default: none (then `db` or `DATABASE_URL` is needed).
    */
   url?: string;
@@ -42,13 +43,15 @@ export interface AsyncTaskConfig<Targets extends TargetRegistry = TargetRegistry
    * receive that ORM's transaction as `ctx.tx`), or a pool of your own size, e.g.
    * `({ url, onClose }) => { const db = new Kysely(…); onClose(() => db.destroy()); return kyselyDriver(db); }`.
    * Targets whose `ctx` takes another transaction type are a type error.
-   * Default: `postgres(pg.Pool)` or `sqlite(Database)` (in WAL mode) opened on `url`.
+   * Default: `postgres(pg.Pool)`, `mysql(mysql2 pool)` or `sqlite(Database)` (in WAL mode) opened on `url`.
    */
   db?: (context: DbFactoryContext) => Store<Tx, any> | Promise<Store<Tx, any>>;
   /** PostgreSQL schema of the table (`migrate` creates it). Default: `async_task`, the library's own. */
   schema?: string;
   /** Default: `async_task_attempts`. */
   table?: string;
+  /** MySQL database of the tables, when not the URL's. Default: the URL's database. */
+  database?: string;
   /** Name → object: the targets the worker may call. */
   targets: Targets;
   /** Default: none (arguments stored as JSON text). */

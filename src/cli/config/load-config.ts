@@ -55,9 +55,10 @@ function validateConfig(value: unknown, name: string): AsyncTaskConfig {
   if (config.dialect === undefined && config.targets === undefined) {
     throw fail('the default export must be defineConfig({ dialect, url, targets, … })');
   }
-  if (config.dialect !== 'postgres' && config.dialect !== 'sqlite') {
-    throw fail(`dialect must be 'postgres' or 'sqlite' (got ${JSON.stringify(config.dialect)})`);
+  if (config.dialect !== 'postgres' && config.dialect !== 'sqlite' && config.dialect !== 'mysql') {
+    throw fail(`dialect must be 'postgres', 'mysql' or 'sqlite' (got ${JSON.stringify(config.dialect)})`);
   }
+  if (config.database !== undefined && typeof config.database !== 'string') throw fail('database must be a string');
   if (!config.targets || typeof config.targets !== 'object') throw fail('targets must be an object of name → target');
   if (config.url !== undefined && typeof config.url !== 'string') throw fail('url must be a string');
   if (config.db !== undefined && typeof config.db !== 'function')

@@ -38,12 +38,18 @@ export interface ResolvedUrl {
 }
 
 const POSTGRES_URL = /^postgres(ql)?:\/\//i;
+const MYSQL_URL = /^(mysql|mariadb):\/\//i;
 const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
 
-/** Whether `url` can name a database of `dialect`: a postgres:// URL, or a SQLite file path (`file:` allowed). */
+/** Whether `url` can name a database of `dialect`: a postgres:// or mysql:// URL, or a SQLite file path (`file:` allowed). */
 export function urlFitsDialect(url: string, dialect: AsyncTaskConfig['dialect']): boolean {
-  return dialect === 'postgres' ? POSTGRES_URL.test(url) : !ANY_URL.test(url) || /^file:/i.test(url);
+  if (dialect === 'postgres') return POSTGRES_URL.test(url);
+  if (dialect === 'mysql') return MYSQL_URL.test(url);
+  return !ANY_URL.test(url) || /^file:/i.test(url);
 }
+
+/** What `--url` must be for `dialect`, for messages. */
+const URL_KIND = { postgres: 'postgres:// URL', mysql: 'mysql:// URL', sqlite: 'SQLite file path' } as const;
 
 /**
  * `--url`, then `DATABASE_URL`, then the config's `url`. `DATABASE_URL` applies only when it fits the
@@ -57,7 +63,7 @@ export function resolveUrl(
   if (flag) {
     if (!urlFitsDialect(flag, config.dialect)) {
       throw new CliError(
-        `--url ${redactUrl(flag)} is not a ${config.dialect === 'postgres' ? 'postgres:// URL' : 'SQLite file path'}, but the config's dialect is ${config.dialect}`,
+        `--url ${redactUrl(flag)} is not a ${URL_KIND[config.dialect]}, but the config's dialect is ${config.dialect}`,
         EXIT.usage,
       );
     }
@@ -107,6 +113,15 @@ export function redactUrl(url: string): string {
   }
 }
 
+/**
+ * The mysql2 pool the CLI opens on a `mysql://` URL (`mariadb://` is read as the same). The store needs no client
+ * setting (times and ids are exact whatever `timezone` or `supportBigNumbers`); a dead connection is replaced by
+ * the pool, and a connect that hangs fails after 10 s rather than holding a command.
+ */
+export function mysqlPoolOptions(url: string, connectionLimit: number) {
+  return { uri: url.replace(/^mariadb:/i, 'mysql:'), connectionLimit, connectTimeout: 10_000, enableKeepAlive: true };
+}
+
 /** Opens the database the config describes and creates the AsyncTask over it. */
 export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions): Promise<OpenedAsyncTask> {
   const { config } = loaded;
@@ -139,6 +154,13 @@ export async function openAsyncTask(loaded: LoadedConfig, options: OpenOptions):
       closers.push(() => pool.end());
       const { postgres } = await import('../../drivers/postgres.js');
       store = postgres(pool, { schema: config.schema, table: config.table });
+    } else if (config.dialect === 'mysql') {
+      const mysql2 = await importPeer('mysql2/promise', loaded.path);
+      const connectionLimit = options.poolSize ?? Math.max(20, (config.worker?.concurrency ?? 10) + 5);
+      const pool = mysql2.createPool(mysqlPoolOptions(url, connectionLimit));
+      closers.push(() => pool.end());
+      const { mysql } = await import('../../drivers/mysql.js');
+      store = mysql(pool, { table: config.table, database: config.database });
     } else {
       const Database = await importPeer('better-sqlite3', loaded.path);
       let database: { pragma(source: string): unknown; close(): void };

@@ -1,5 +1,20 @@
 import fs from 'node:fs';
 import type { ConfigDialect } from '../config/define-config.js';
+
+/**
+ * The databases `init` writes a project for. MySQL and MariaDB are one dialect of the config, but the migration
+ * names the server's binary collation, which differs (docs/mysql.md).
+ */
+export type InitDialect = Exclude<ConfigDialect, 'mysql'> | 'mysql' | 'mariadb';
+export const INIT_DIALECTS: readonly InitDialect[] = ['postgres', 'sqlite', 'mysql', 'mariadb'];
+
+/** The config's dialect for an `init` dialect. */
+export const configDialect = (dialect: InitDialect): ConfigDialect => (dialect === 'mariadb' ? 'mysql' : dialect);
+
+/** MySQL or MariaDB. */
+export const isMysql = (choices: Pick<InitChoices, 'dialect'>): boolean =>
+  choices.dialect === 'mysql' || choices.dialect === 'mariadb';
+
 import { CliError, EXIT } from '../errors.js';
 
 /** The name every migration `init` writes ends with. */
@@ -14,7 +29,7 @@ export type TestRunner = (typeof TEST_RUNNERS)[number];
 /** Everything `init` decides before it writes. */
 export interface InitChoices {
   readonly cwd: string;
-  readonly dialect: ConfigDialect;
+  readonly dialect: InitDialect;
   readonly tool: MigrationTool;
   readonly runner: TestRunner;
   /** Written into the config; `DATABASE_URL` still overrides it. */
@@ -45,9 +60,11 @@ export const DEFAULT_POSTGRES_SCHEMA = 'async_task';
 export const inPublicSchema = (choices: Pick<InitChoices, 'dialect' | 'schema'>): boolean =>
   choices.dialect === 'postgres' && choices.schema === 'public';
 
-export const DEFAULT_URLS: Record<ConfigDialect, string> = {
+export const DEFAULT_URLS: Record<InitDialect, string> = {
   postgres: 'postgres://postgres@localhost:5432/postgres',
   sqlite: 'app.db',
+  mysql: 'mysql://root@localhost:3306/app',
+  mariadb: 'mysql://root@localhost:3306/app',
 };
 
 export const DEFAULT_MIGRATIONS_DIRS: Record<MigrationTool, string> = {

@@ -244,6 +244,111 @@ ${open}
   }
 }
 
+function mysqlLayer(choices: InitChoices): DataLayer {
+  const options = storeOptions(choices);
+  const nowQuery = 'SELECT UTC_TIMESTAMP(6) AS now';
+  switch (choices.tool) {
+    case 'kysely':
+      return {
+        name: 'Kysely',
+        packages: ['kysely', 'mysql2'],
+        client: `${header('Kysely')}
+import { kyselyMysqlDriver } from 'async-task-ts/kysely-mysql';
+import { Kysely, MysqlDialect, type Transaction } from 'kysely';
+import { createPool } from 'mysql2';
+
+/** Your tables, for Kysely's types: \`{ users: UsersTable, … }\`. */
+// biome-ignore lint/suspicious/noEmptyInterface: add your tables
+export interface Database {}
+
+/** What targets receive as \`ctx.tx\` and \`enqueue\` takes: a Kysely transaction. */
+export type Tx = Transaction<Database>;
+
+export function connect(url: string) {
+  const db = new Kysely<Database>({ dialect: new MysqlDialect({ pool: createPool({ uri: url }) }) });
+  return { db, driver: kyselyMysqlDriver(db${options}), close: () => db.destroy() };
+}
+`,
+        targetImports: "import { sql } from 'kysely';",
+        targetQuery: `const { rows } = await sql<{ now: Date }>\`${nowQuery}\`.execute(ctx.tx);\n    const now = rows[0]?.now;`,
+        enqueue: `  const { id } = await db.transaction().execute((trx) => asyncTask.enqueue(trx, 'Greeter', 'greet', { name: 'Ada' }));`,
+      };
+    case 'drizzle':
+      return {
+        name: 'Drizzle',
+        packages: ['drizzle-orm', 'mysql2'],
+        client: `${header('Drizzle')}
+import { drizzleMysqlDriver } from 'async-task-ts/drizzle-mysql';
+import { drizzle } from 'drizzle-orm/mysql2';
+import mysql from 'mysql2/promise';
+
+export function connect(url: string) {
+  const pool = mysql.createPool({ uri: url });
+  const db = drizzle({ client: pool });
+  return { db, driver: drizzleMysqlDriver(db${options}), close: () => pool.end() };
+}
+
+type Db = ReturnType<typeof connect>['db'];
+/** What targets receive as \`ctx.tx\` and \`enqueue\` takes: a Drizzle transaction. */
+export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+`,
+        targetImports: "import { sql } from 'drizzle-orm';",
+        targetQuery: `const [rows] = (await ctx.tx.execute(sql\`${nowQuery}\`)) as unknown as [{ now: Date }[]];\n    const now = rows[0]?.now;`,
+        enqueue: `  const { id } = await db.transaction((tx) => asyncTask.enqueue(tx, 'Greeter', 'greet', { name: 'Ada' }));`,
+      };
+    case 'knex':
+      return {
+        name: 'Knex',
+        packages: ['knex', 'mysql2'],
+        client: `${header('Knex')}
+import { knexMysqlDriver } from 'async-task-ts/knex-mysql';
+import knex, { type Knex } from 'knex';
+
+/** What targets receive as \`ctx.tx\` and \`enqueue\` takes: a Knex transaction. */
+export type Tx = Knex.Transaction;
+
+export function connect(url: string) {
+  const db = knex({ client: 'mysql2', connection: url });
+  return { db, driver: knexMysqlDriver(db${options}), close: () => db.destroy() };
+}
+`,
+        targetImports: '',
+        targetQuery: `const [rows] = await ctx.tx.raw<[{ now: Date }[]]>('${nowQuery}');\n    const now = rows[0]?.now;`,
+        enqueue: `  const { id } = await db.transaction((trx) => asyncTask.enqueue(trx, 'Greeter', 'greet', { name: 'Ada' }));`,
+      };
+    default:
+      return {
+        name: 'mysql2',
+        packages: ['mysql2'],
+        client: `${header('mysql2')}
+import { mysql as mysqlDriver } from 'async-task-ts/mysql';
+import mysql from 'mysql2/promise';
+
+/** What targets receive as \`ctx.tx\`: a pooled mysql2 connection inside the transaction. */
+export type Tx = mysql.PoolConnection;
+
+export function connect(url: string) {
+  const pool = mysql.createPool({ uri: url });
+  return { db: pool, driver: mysqlDriver(pool${options}), close: () => pool.end() };
+}
+`,
+        targetImports: '',
+        targetQuery: `const [rows] = await ctx.tx.query<(import('mysql2').RowDataPacket & { now: Date })[]>('${nowQuery}');\n    const now = rows[0]?.now;`,
+        enqueue: `  // The application's transaction: the attempt commits with it.
+  const connection = await db.getConnection();
+  let id: string;
+  try {
+    await connection.beginTransaction();
+    id = (await asyncTask.enqueue(connection, 'Greeter', 'greet', { name: 'Ada' })).id;
+    await connection.commit();
+  } finally {
+    connection.release();
+  }`,
+      };
+  }
+}
+
 export function dataLayer(choices: InitChoices): DataLayer {
+  if (choices.dialect === 'mysql' || choices.dialect === 'mariadb') return mysqlLayer(choices);
   return choices.dialect === 'postgres' ? pgLayer(choices) : sqliteLayer(choices);
 }

@@ -17,6 +17,13 @@ const EMPTY_DRIZZLE_SNAPSHOT = {
     policies: {},
     _meta: { columns: {}, schemas: {}, tables: {} },
   },
+  mysql: {
+    version: '5',
+    dialect: 'mysql',
+    tables: {},
+    views: {},
+    _meta: { schemas: {}, tables: {}, columns: {} },
+  },
   sqlite: {
     version: '6',
     dialect: 'sqlite',
@@ -35,7 +42,8 @@ export function drizzleMigration(choices: InitChoices, up: string[], header: str
   const out = choices.migrationsDir;
   const journalPath = path.join(out, 'meta', '_journal.json');
   const fullJournal = path.join(choices.cwd, journalPath);
-  const dialect = choices.dialect === 'postgres' ? 'postgresql' : 'sqlite';
+  const kind = choices.dialect === 'mariadb' ? 'mysql' : choices.dialect;
+  const dialect = kind === 'postgres' ? 'postgresql' : kind;
   const journal = fs.existsSync(fullJournal) ? readJson(fullJournal) : { version: '7', dialect, entries: [] };
   if (journal.dialect !== dialect) {
     throw new CliError(`${journalPath} is for ${journal.dialect}, not ${dialect}`, EXIT.usage);
@@ -52,9 +60,9 @@ export function drizzleMigration(choices: InitChoices, up: string[], header: str
   const base =
     previousSnapshotPath && fs.existsSync(previousSnapshotPath)
       ? readJson(previousSnapshotPath)
-      : { ...EMPTY_DRIZZLE_SNAPSHOT[choices.dialect], id: '00000000-0000-0000-0000-000000000000' };
+      : { ...EMPTY_DRIZZLE_SNAPSHOT[kind], id: '00000000-0000-0000-0000-000000000000' };
   const snapshot = { ...base, id: randomUUID(), prevId: base.id };
-  const entryVersion = previous?.version ?? EMPTY_DRIZZLE_SNAPSHOT[choices.dialect].version;
+  const entryVersion = previous?.version ?? EMPTY_DRIZZLE_SNAPSHOT[kind].version;
   journal.entries = [...entries, { idx, version: entryVersion, when: choices.now.getTime(), tag, breakpoints: true }];
   return [
     {

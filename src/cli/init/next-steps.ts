@@ -4,6 +4,7 @@ import {
   DEFAULT_POSTGRES_SCHEMA,
   type InitChoices,
   inPublicSchema,
+  isMysql,
   type MigrationTool,
   type PlannedFile,
 } from './choices.js';
@@ -27,20 +28,22 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
   const runtime = [
     ...new Set([
       'async-task-ts',
-      choices.dialect === 'postgres' ? 'pg' : 'better-sqlite3',
+      { postgres: 'pg', sqlite: 'better-sqlite3', mysql: 'mysql2', mariadb: 'mysql2' }[choices.dialect],
       ...TOOL_PACKAGES[choices.tool].runtime,
       ...dataLayer(choices).packages,
     ]),
   ];
   const dev = new Set([choices.runner === 'vitest' ? 'vitest' : 'tsx', ...TOOL_PACKAGES[choices.tool].dev]);
   const steps = [`npm install ${runtime.join(' ')} && npm install -D ${[...dev].join(' ')}`];
-  const db = choices.dialect === 'postgres' ? '"$DATABASE_URL"' : choices.url;
+  const db = choices.dialect === 'sqlite' ? choices.url : '"$DATABASE_URL"';
   switch (choices.tool) {
     case 'sql':
       steps.push(
         choices.dialect === 'postgres'
           ? `psql ${db} -1 -v ON_ERROR_STOP=1 -f ${migration}   # or your SQL migration runner`
-          : `sqlite3 ${db} < ${migration}   # or your SQL migration runner`,
+          : isMysql(choices)
+            ? `mysql <database> < ${migration}   # the mysql or mariadb client, or your SQL migration runner`
+            : `sqlite3 ${db} < ${migration}   # or your SQL migration runner`,
       );
       break;
     case 'knex':
@@ -61,7 +64,7 @@ export function nextSteps(choices: InitChoices, files: readonly PlannedFile[]): 
       steps.push('npx drizzle-kit migrate');
       if (!files.some((file) => file.path === 'drizzle.config.ts')) {
         steps.push(
-          choices.dialect === 'sqlite' || inPublicSchema(choices)
+          choices.dialect !== 'postgres' || inPublicSchema(choices)
             ? `with drizzle-kit push, keep the library's tables out: tablesFilter: ['!${choices.table ?? 'async_task_attempts'}*'] in drizzle.config.ts`
             : `with drizzle-kit push, keep schemaFilter (default ['public']) free of '${choices.schema ?? DEFAULT_POSTGRES_SCHEMA}', the library's schema`,
         );

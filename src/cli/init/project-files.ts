@@ -1,4 +1,4 @@
-import type { InitChoices, PlannedFile } from './choices.js';
+import { configDialect, type InitChoices, type PlannedFile } from './choices.js';
 import { type DataLayer, dataLayer } from './data-layer.js';
 
 export const CONFIG_PATH = 'async-task.config.ts';
@@ -11,6 +11,7 @@ const quote = (value: string) => `'${value.replaceAll('\\', '\\\\').replaceAll("
 
 function configFile(choices: InitChoices, layer: DataLayer): PlannedFile {
   const urlNote = choices.dialect === 'sqlite' ? 'a file path, relative to this file' : 'a connection URL';
+  const server = { postgres: 'PostgreSQL', sqlite: 'SQLite', mysql: 'mysql://', mariadb: 'mysql://' }[choices.dialect];
   return {
     path: CONFIG_PATH,
     content: `import { defineConfig } from 'async-task-ts/config';
@@ -20,8 +21,8 @@ import { Greeter } from './src/targets/greeter.js';
 // Read by the \`async-task\` CLI: migrate, worker, attempts, stats, dashboard.
 // Docs: node_modules/async-task-ts/docs/cli.md (run \`npx async-task --help\` for the commands).
 export default defineConfig({
-  dialect: '${choices.dialect}',
-  // ${urlNote}. A ${choices.dialect === 'postgres' ? 'PostgreSQL' : 'SQLite'} DATABASE_URL overrides it; --url overrides both.
+  dialect: '${configDialect(choices.dialect)}',
+  // ${urlNote}. A ${server} DATABASE_URL overrides it; --url overrides both.
   url: ${quote(choices.url)},
   // The driver the CLI uses: ${layer.name}, so targets receive its transaction as ctx.tx.
   db: ({ url, onClose }) => {
@@ -69,7 +70,7 @@ export const Greeter = {
 /** Opening the database and enqueueing inside a committed transaction, per dialect. */
 function dialectParts(choices: InitChoices, layer: DataLayer) {
   const open =
-    choices.dialect === 'postgres'
+    choices.dialect !== 'sqlite'
       ? `const { db, driver, close } = connect(process.env.DATABASE_URL || config.url!);`
       : `// Relative paths are relative to async-task.config.ts, as for the CLI.
 const root = fileURLToPath(new URL('..', import.meta.url));

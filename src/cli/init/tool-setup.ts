@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_POSTGRES_SCHEMA, type InitChoices, inPublicSchema, type PlannedFile } from './choices.js';
+import { DEFAULT_POSTGRES_SCHEMA, type InitChoices, inPublicSchema, isMysql, type PlannedFile } from './choices.js';
 
 const exists = (choices: InitChoices, ...names: string[]) =>
   names.some((name) => fs.existsSync(path.join(choices.cwd, name)));
@@ -20,9 +20,9 @@ function knexfile(choices: InitChoices): PlannedFile | undefined {
   const dir = `./${choices.migrationsDir}`;
   const url = JSON.stringify(choices.url).replaceAll('"', "'");
   const config =
-    choices.dialect === 'postgres'
+    choices.dialect !== 'sqlite'
       ? `{
-  client: 'pg',
+  client: '${isMysql(choices) ? 'mysql2' : 'pg'}',
   connection: process.env.DATABASE_URL || ${url},
   migrations: { directory: '${dir}' },
 }`
@@ -43,8 +43,13 @@ function kyselyMigrator(choices: InitChoices): PlannedFile | undefined {
   const file = 'scripts/kysely-migrate.ts';
   if (exists(choices, file, 'kysely.config.ts', 'kysely.config.js', '.config/kysely.config.ts')) return undefined;
   const url = JSON.stringify(choices.url).replaceAll('"', "'");
-  const dialect =
-    choices.dialect === 'postgres'
+  const dialect = isMysql(choices)
+    ? {
+        imports:
+          "import { createPool } from 'mysql2';\nimport { FileMigrationProvider, Kysely, Migrator, MysqlDialect } from 'kysely';",
+        create: `new MysqlDialect({ pool: createPool({ uri: process.env.DATABASE_URL || ${url} }) })`,
+      }
+    : choices.dialect === 'postgres'
       ? {
           imports:
             "import pg from 'pg';\nimport { FileMigrationProvider, Kysely, Migrator, PostgresDialect } from 'kysely';",
@@ -80,7 +85,7 @@ if (error) {
 
 /** What keeps drizzle-kit push and pull off the library's objects, as lines of drizzle.config.ts. */
 function drizzleFilter(choices: InitChoices): string {
-  if (choices.dialect === 'sqlite' || inPublicSchema(choices)) {
+  if (choices.dialect !== 'postgres' || inPublicSchema(choices)) {
     return `  // The library's tables are not in your schema: keep drizzle-kit push away from them.${
       inPublicSchema(choices)
         ? `\n  // (In public, push still sees their id sequence: the default schema, ${DEFAULT_POSTGRES_SCHEMA}, avoids that.)`
@@ -105,7 +110,7 @@ function drizzleSetup(choices: InitChoices): PlannedFile[] {
 import { defineConfig } from 'drizzle-kit';
 
 export default defineConfig({
-  dialect: '${choices.dialect === 'postgres' ? 'postgresql' : 'sqlite'}',
+  dialect: '${{ postgres: 'postgresql', sqlite: 'sqlite', mysql: 'mysql', mariadb: 'mysql' }[choices.dialect]}',
   schema: './src/db/schema.ts',
   out: './${choices.migrationsDir}',
   dbCredentials: { url: process.env.DATABASE_URL || ${url} },
@@ -201,8 +206,6 @@ export function toolSetupFiles(choices: InitChoices): PlannedFile[] {
  */
 export function libraryTables(qualified: string, dialect: InitChoices['dialect']): string[] {
   const parts =
-    dialect === 'postgres'
-      ? ['', '_hot', '_history', '_keys', '_errors', '_migrations']
-      : ['', '_errors', '_migrations'];
+    dialect === 'sqlite' ? ['', '_errors', '_migrations'] : ['', '_hot', '_history', '_keys', '_errors', '_migrations'];
   return parts.map((suffix) => `${qualified}${suffix}`);
 }
