@@ -47,6 +47,8 @@ export function mysqlDropScript(options: Pick<MysqlScriptOptions, 'table' | 'dat
   const tables = mysqlTables(options.table ?? 'async_task_attempts', options.database);
   return [
     `DROP VIEW IF EXISTS ${tables.view}`,
-    ...[tables.errors, tables.keys, tables.history, tables.hot, tables.migrations].map((table) => `DROP TABLE IF EXISTS ${table}`),
+    ...[tables.errors, tables.keys, tables.history, tables.hot, tables.migrations].map(
+      (table) => `DROP TABLE IF EXISTS ${table}`,
+    ),
   ];
 }
