@@ -6,6 +6,7 @@ import mysql from 'mysql2/promise';
 import { afterAll, describe, expect, test } from 'vitest';
 import { mysql as mysqlDriver } from '../../src/drivers/mysql.js';
 import { createAsyncTask } from '../../src/index.js';
+import { LATEST_MYSQL_MIGRATION } from '../../src/store/mysql/migrations.js';
 import {
   mysqlSkipNote,
   mysqlTestDatabases,
@@ -77,7 +78,11 @@ if (mysqlUnreachable) {
         if (text) await connection.query(text);
       }
       const migrated = json(expectOk(await runCli(dir, ['migrate', '--json'], { env }), 'migrate'));
-      expect(migrated).toMatchObject({ migrated: false, fromVersion: 1, toVersion: 1 });
+      expect(migrated).toMatchObject({
+        migrated: false,
+        fromVersion: LATEST_MYSQL_MIGRATION,
+        toVersion: LATEST_MYSQL_MIGRATION,
+      });
     });
 
     test('migrate, then the worker performs an enqueued attempt; attempts list and stats show it', {
@@ -87,7 +92,12 @@ if (mysqlUnreachable) {
       const dir = project('mysql-worker');
       const env = { DATABASE_URL: url };
       const first = json(expectOk(await runCli(dir, ['migrate', '--json'], { env }), 'migrate'));
-      expect(first).toMatchObject({ migrated: true, fromVersion: 0, toVersion: 1, table: 'async_task_attempts' });
+      expect(first).toMatchObject({
+        migrated: true,
+        fromVersion: 0,
+        toVersion: LATEST_MYSQL_MIGRATION,
+        table: 'async_task_attempts',
+      });
       expect(first.database).toContain('(from DATABASE_URL)');
 
       const pool = mysql.createPool({ uri: url, connectionLimit: 4 });
