@@ -152,8 +152,9 @@ for (const [dialect, open] of Object.entries(sides)) {
       await stop(second);
 
       const skipping = await side.attempts('everySecond');
-      // Missed while down: at most the one late tick was enqueued, so a gap of several seconds remains.
-      expect(skipping.filter((tick) => tick.at > lastBefore && tick.at < restartedAt).length).toBeLessThanOrEqual(1);
+      // Missed while down: at most the one late tick was enqueued, so a gap of several seconds remains. (The newest
+      // tick is on time, not missed: a process up within the second of restartedAt also enqueues that one before it.)
+      expect(skipping.filter((tick) => tick.at > lastBefore && tick.at < restartedAt).length).toBeLessThanOrEqual(2);
       expect(Math.max(...steps(skipping))).toBeGreaterThanOrEqual(3);
       const filled = await side.attempts('everySecondFilled');
       expect(filled.some((tick) => tick.at > lastBefore && tick.at < restartedAt)).toBe(true);
