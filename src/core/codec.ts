@@ -94,7 +94,6 @@ export function encodeArgs(args: unknown): string {
  * numbers beyond a double's range, which would arrive as `Infinity`, are refused like at enqueue.
  */
 export function decodeArgs(text: string): unknown {
-  if (!mayNeedReviver(text)) return JSON.parse(text);
   return JSON.parse(text, (_key, value: unknown) => {
     if (typeof value === 'number' && !Number.isFinite(value)) {
       throw new InvalidArgumentsError('a number beyond the range of a double cannot be read faithfully');
@@ -107,18 +106,3 @@ export function decodeArgs(text: string): unknown {
     return value;
   });
 }
-
-/**
- * False when plain `JSON.parse` gives what the reviver would (a reviver makes the parse several times slower).
- * Only short text qualifies: it cannot nest deep enough to exhaust the reviver's stack, so both fail alike. A number can overflow to `Infinity` only with an exponent (a digit then `e`) or 309 digits in a row; a Date
- * tag needs `$date` in the text, or a `\u` escape that could spell it. Text that merely looks suspicious
- * (`"v1e"` in a string) just takes the slow path.
- */
-function mayNeedReviver(text: string): boolean {
-  return (
-    text.length > FAST_PARSE_MAX_LENGTH || text.includes('$date') || text.includes('\\u') || SUSPECT_NUMBER.test(text)
-  );
-}
-/** At most 512 levels of nesting, which the reviver's recursion decodes without trouble. */
-const FAST_PARSE_MAX_LENGTH = 1024;
-const SUSPECT_NUMBER = /[0-9][eE]|[0-9]{309}/;

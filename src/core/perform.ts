@@ -1,4 +1,3 @@
-import { RunAbort } from './abortable.js';
 import { isInstance } from './error-text.js';
 import { AttemptNotFoundError, AttemptTimeoutError, InvalidStateError } from './errors.js';
 import type { PerformDeps } from './perform-deps.js';
@@ -15,17 +14,17 @@ export interface PerformOptions {
   timeoutMs?: number;
 }
 
-function linkSignals(options: PerformOptions): { abort: RunAbort; dispose: () => void } {
-  const abort = new RunAbort();
-  const onOuterAbort = () => abort.abort(options.signal?.reason);
+function linkSignals(options: PerformOptions): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  const onOuterAbort = () => controller.abort(options.signal?.reason);
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   const timer =
     options.timeoutMs === undefined
       ? undefined
-      : setTimeout(() => abort.abort(new AttemptTimeoutError(options.timeoutMs as number)), options.timeoutMs);
+      : setTimeout(() => controller.abort(new AttemptTimeoutError(options.timeoutMs as number)), options.timeoutMs);
   return {
-    abort,
+    signal: controller.signal,
     dispose: () => {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onOuterAbort);
@@ -54,7 +53,7 @@ export async function performAttempt<Tx, AppTx>(
   const counted = await store.attemptCountRun(id);
   if (!counted) throw new InvalidStateError(`Attempt ${id} is no longer pending`);
 
-  const { abort, dispose } = linkSignals(options);
+  const { signal, dispose } = linkSignals(options);
   try {
     // 4. Under the row's lock: check again, call the target with ctx.tx, mark succeeded, commit together.
     return await store.transaction(
@@ -67,10 +66,10 @@ export async function performAttempt<Tx, AppTx>(
         // Another performer failed it meanwhile and moved it into the future: leave it for then.
         if (!locked.due) return { outcome: 'not-due' as const, attempt: locked.attempt };
         checkRunnable(deps, locked.attempt);
-        await invokeTarget(deps, locked.attempt, tx, abort);
+        await invokeTarget(deps, locked.attempt, tx, signal);
         return { outcome: 'succeeded' as const, attempt: await store.attemptMarkSucceeded(tx, id) };
       },
-      { abandonOnError: (error) => abort.aborted || isInstance(error, AttemptTimeoutError) },
+      { abandonOnError: (error) => signal.aborted || isInstance(error, AttemptTimeoutError) },
     );
   } catch (error) {
     if (isInstance(error, InvalidStateError) || isInstance(error, AttemptNotFoundError)) throw error;

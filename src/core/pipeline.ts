@@ -1,5 +1,5 @@
 import type { FailureRecord } from '../store/store.js';
-import { abortable, type RunAbort } from './abortable.js';
+import { abortable } from './abortable.js';
 import { errorText, isInstance } from './error-text.js';
 import {
   AsyncTaskError,
@@ -42,26 +42,18 @@ export function checkRunnable<Tx>(deps: PerformDeps<Tx>, attempt: Attempt): void
   if (attempt.numAttempts > maxAttempts) throw new RunsExhaustedError(attempt.numAttempts, maxAttempts);
 }
 
-/** Step 2: opens the arguments, resolves the registered method, calls it with `ctx`, rejects when `abort` fires. */
+/** Step 2: opens the arguments, resolves the registered method, calls it with `ctx`, rejects when `signal` aborts. */
 export async function invokeTarget<Tx>(
   deps: PerformDeps<Tx>,
   attempt: Attempt,
   tx: Tx,
-  abort: RunAbort,
+  signal: AbortSignal,
 ): Promise<void> {
   const args = await deps.sealer.open(attempt);
   const method = resolveMethod(deps.targets, attempt.target, attempt.methodName);
-  // `signal` is a getter: the run's AbortController is made only if the target reads it.
-  const ctx = {
-    tx,
-    attempt,
-    get signal() {
-      return abort.signal;
-    },
-  };
   await abortable(
-    Promise.resolve().then(() => method(args, ctx)),
-    abort,
+    Promise.resolve().then(() => method(args, { tx, attempt, signal })),
+    signal,
   );
 }
 

@@ -1,15 +1,22 @@
-import { RunAbort } from '../core/abortable.js';
 import { AttemptTimeoutError } from '../core/errors.js';
 
 export { abortable } from '../core/abortable.js';
 
 /** One attempt's abort: the worker's (stop, lost lease) or its own timeout, whichever comes first. */
-export class AttemptAbort extends RunAbort {
+export class AttemptAbort {
+  private readonly controller = new AbortController();
   private readonly timer: NodeJS.Timeout;
 
   constructor(timeoutMs: number) {
-    super();
-    this.timer = setTimeout(() => this.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+    this.timer = setTimeout(() => this.controller.abort(new AttemptTimeoutError(timeoutMs)), timeoutMs);
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.controller.abort(reason);
   }
 
   dispose(): void {

@@ -43,7 +43,7 @@ export class LeasedRunner<Tx> {
     context.events.emit('attempt:start', { attempt });
     try {
       checkRunnable(context.deps, attempt);
-      await invokeTarget(context.deps, attempt, this.tx, abort);
+      await invokeTarget(context.deps, attempt, this.tx, abort.signal);
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
       this.finished.push({ attempt, durationMs, end: (outcome) => trace.end(outcome) });
@@ -55,7 +55,7 @@ export class LeasedRunner<Tx> {
     } catch (error) {
       const durationMs = performance.now() - started;
       context.observeDuration(durationMs);
-      if (abort.reason instanceof LeaseLostError) {
+      if (abort.signal.reason instanceof LeaseLostError) {
         trace.end('lost', error);
         context.forget(attempt.id);
         context.events.emit('attempt:lost', { attemptId: attempt.id });

@@ -30,30 +30,18 @@ export async function loadTelemetry(): Promise<Telemetry> {
     unit: 'ms',
   });
   const claims = meter.createCounter('async_task.claimed', { description: 'Attempts claimed by workers' });
-  // Per (target, method, mode): the span name and attribute sets, built once rather than per attempt.
-  const shapes = new Map<string, { name: string; attributes: object; tags: Map<string, object> }>();
-  const shapeOf = (attempt: Attempt, mode: string) => {
-    const key = `${attempt.target}\u0000${attempt.methodName}\u0000${mode}`;
-    let shape = shapes.get(key);
-    if (!shape) {
+  return {
+    claimed: (count) => claims.add(count),
+    startAttempt(attempt, mode) {
+      const started = performance.now();
       const attributes = {
         'async_task.target': attempt.target,
         'async_task.method': attempt.methodName,
         'async_task.mode': mode,
       };
-      shape = { name: `async-task perform ${attempt.target}.${attempt.methodName}`, attributes, tags: new Map() };
-      shapes.set(key, shape);
-    }
-    return shape;
-  };
-  return {
-    claimed: (count) => claims.add(count),
-    startAttempt(attempt, mode) {
-      const started = performance.now();
-      const shape = shapeOf(attempt, mode);
-      const span = tracer.startSpan(shape.name, {
+      const span = tracer.startSpan(`async-task perform ${attempt.target}.${attempt.methodName}`, {
         attributes: {
-          ...shape.attributes,
+          ...attributes,
           'async_task.attempt_id': attempt.id,
           'async_task.num_attempts': attempt.numAttempts,
         },
@@ -66,11 +54,7 @@ export async function loadTelemetry(): Promise<Telemetry> {
             span.setStatus({ code: api.SpanStatusCode.ERROR, message: errorText(error).split('\n')[0] });
           }
           span.end();
-          let tags = shape.tags.get(outcome);
-          if (!tags) {
-            tags = { ...shape.attributes, 'async_task.outcome': outcome };
-            shape.tags.set(outcome, tags);
-          }
+          const tags = { ...attributes, 'async_task.outcome': outcome };
           performed.add(1, tags);
           duration.record(performance.now() - started, tags);
         },

@@ -115,13 +115,13 @@ export class TransactionalRunner<Tx> {
     try {
       checkRunnable(context.deps, attempt);
       await scope.begin();
-      await invokeTarget(context.deps, attempt, scope.tx, abort);
+      await invokeTarget(context.deps, attempt, scope.tx, abort.signal);
       // A database error the target caught may have left the transaction aborted: then its writes cannot commit.
       await scope.check();
       run.outcome = { durationMs: this.observe(run) };
     } catch (error) {
       const durationMs = this.observe(run);
-      if (abort.aborted) throw new AbandonGroup(attempt, error);
+      if (abort.signal.aborted) throw new AbandonGroup(attempt, error);
       await scope.rollback();
       const updated = await context.store.attemptRecordClaimFailure(
         tx,
