@@ -1,4 +1,4 @@
-// async-task's relay handing off to BullMQ consumers in this process, for ../shared/bench/peers (see
+// async-task's relay handing off to BullMQ consumers in this process, for the PostgreSQL peer harness (see
 // docs/relay.md). Plain ESM over the compiled output: run `npm run build` first. Redis: REDIS_URL or
 // 127.0.0.1:6379.
 import { randomBytes } from 'node:crypto';

@@ -1,4 +1,4 @@
-// async-task in its default, transactional mode, for ../shared/bench/peers (see docs/worker.md).
+// async-task in its default, transactional mode, for the PostgreSQL peer harness (see bench/RESULTS.md).
 import { asyncTaskAdapter } from './lib/async-task-adapter.mjs';
 
 export default asyncTaskAdapter('transactional');

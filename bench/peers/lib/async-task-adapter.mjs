@@ -7,7 +7,7 @@ import { createAsyncTask } from '../../../dist/index.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8'));
 
-/** The adapter contract of ../shared/bench/peers (see its README) for one worker mode. */
+/** The adapter contract of the PostgreSQL peer harness (see its README) for one worker mode. */
 export function asyncTaskAdapter(mode) {
   let options;
   let pool;

@@ -1,4 +1,4 @@
-// Shared body of this project's adapters for ../shared/bench/sqlite-peers (one file per worker mode beside
+// Shared body of this project's adapters for the SQLite peer harness (one file per worker mode beside
 // this folder). Plain ESM over the compiled output: run `npm run build` first.
 import { readFileSync } from 'node:fs';
 import { sqlite } from '../../../dist/drivers/sqlite.js';
