@@ -1,25 +1,9 @@
-import type { Attempt, AttemptStatus } from '../../core/types.js';
+import type { Attempt } from '../../core/types.js';
+import { type AttemptRowOf, attemptFromRow } from '../attempt-row.js';
 
 /** How a PostgreSQL row reads as an attempt, and the SQL fragments every PostgreSQL file shares. */
 
-export interface AttemptRow {
-  id: string;
-  idempotence_token: string | null;
-  status: AttemptStatus;
-  target: string;
-  method_name: string;
-  method_args: string;
-  encryptor: string;
-  num_attempts: number;
-  scheduled_at: Date | string | number | null;
-  completed_at: Date | string | number | null;
-  created_at: Date | string | number;
-  updated_at: Date | string | number;
-  last_error: string | null;
-  lease_owner: string | null;
-  lease_expires_at: Date | string | number | null;
-  due?: boolean;
-}
+export type AttemptRow = AttemptRowOf<string, Date | string | number> & { due?: boolean };
 
 /** The latest and earliest times a Date holds: PostgreSQL's `infinity` and `-infinity` read as these. */
 const FAR_FUTURE = 8.64e15;
@@ -40,23 +24,7 @@ export function toDate(value: Date | string | number | null): Date | null {
 }
 
 export function toAttempt(row: AttemptRow): Attempt {
-  return {
-    id: String(row.id),
-    idempotenceToken: row.idempotence_token,
-    status: row.status,
-    target: row.target,
-    methodName: row.method_name,
-    methodArgs: row.method_args,
-    encryptor: row.encryptor,
-    numAttempts: row.num_attempts,
-    scheduledAt: toDate(row.scheduled_at),
-    completedAt: toDate(row.completed_at),
-    createdAt: toDate(row.created_at),
-    updatedAt: toDate(row.updated_at),
-    lastError: row.last_error,
-    leaseOwner: row.lease_owner,
-    leaseExpiresAt: toDate(row.lease_expires_at),
-  };
+  return attemptFromRow(row, toDate);
 }
 
 import { ATTEMPT_COLUMNS } from '../attempt-columns.js';

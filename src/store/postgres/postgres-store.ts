@@ -1,7 +1,9 @@
 import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, ListOptions } from '../../core/types.js';
+import { addListConditions } from '../attempt-conditions.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier, quotePostgresTable } from '../identifiers.js';
+import { numberedPlaceholder, SqlWhere } from '../sql-where.js';
 import type {
   AttemptWithDue,
   FailureRecord,
@@ -183,23 +185,11 @@ export class PostgresStore implements Store<PgQueryable> {
   }
 
   async attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    const add = (sql: string, value: unknown) => {
-      values.push(value);
-      where.push(sql.replace('?', `$${values.length}`));
-    };
-    if (options.status !== undefined) add('status = ?', options.status);
-    if (options.target !== undefined) add('target = ?', options.target);
-    if (options.method !== undefined) add('method_name = ?', options.method);
-    if (options.idempotenceToken !== undefined) add('idempotence_token = ?', options.idempotenceToken);
-    if (options.cursor !== undefined) add('id < ?', options.cursor);
-    values.push(options.limit);
+    const where = addListConditions(new SqlWhere(numberedPlaceholder), options, { id: (id) => id });
+    const limit = where.param(options.limit);
     const { rows } = await this.pool.query(
-      `SELECT ${COLUMNS} FROM ${this.names.table}
-       ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT $${values.length}`,
-      values,
+      `SELECT ${COLUMNS} FROM ${this.names.table} ${where} ORDER BY id DESC LIMIT ${limit}`,
+      where.values,
     );
     return rows.map(toAttempt);
   }

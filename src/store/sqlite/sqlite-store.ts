@@ -1,7 +1,9 @@
 import type { RegisteredMethod } from '../../core/registry.js';
 import type { Attempt, ListOptions } from '../../core/types.js';
+import { addListConditions } from '../attempt-conditions.js';
 import type { DashboardStore } from '../dashboard-store.js';
 import { derivedName, quoteIdentifier } from '../identifiers.js';
+import { positionalPlaceholder, SqlWhere } from '../sql-where.js';
 import type {
   AttemptWithDue,
   FailureRecord,
@@ -262,22 +264,14 @@ export class SqliteStore implements Store<SqliteDatabaseLike> {
   }
 
   async attemptList(options: ListOptions & { limit: number }): Promise<Attempt[]> {
-    const where: string[] = [];
-    const values: unknown[] = [];
-    if (options.status !== undefined) where.push('status = ?') && values.push(options.status);
+    const where = addListConditions(new SqlWhere(positionalPlaceholder), options, { id: BigInt });
     // The history's partial indexes serve a completed status only when the query names their condition.
-    if (options.status !== undefined)
-      where.push(options.status === 'pending' ? "status = 'pending'" : "status <> 'pending'");
-    if (options.target !== undefined) where.push('target = ?') && values.push(options.target);
-    if (options.method !== undefined) where.push('method_name = ?') && values.push(options.method);
-    if (options.idempotenceToken !== undefined)
-      where.push('idempotence_token = ?') && values.push(options.idempotenceToken);
-    if (options.cursor !== undefined) where.push('id < ?') && values.push(BigInt(options.cursor));
+    const { status } = options;
+    if (status !== undefined) where.add(() => (status === 'pending' ? "status = 'pending'" : "status <> 'pending'"));
     const rows = this.statement(
       this.reader,
-      `SELECT ${COLUMNS} FROM ${this.names.table} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
-       ORDER BY id DESC LIMIT ?`,
-    ).all(...values, options.limit) as AttemptRow[];
+      `SELECT ${COLUMNS} FROM ${this.names.table} ${where} ORDER BY id DESC LIMIT ?`,
+    ).all(...where.values, options.limit) as AttemptRow[];
     return rows.map(toAttempt);
   }
 
