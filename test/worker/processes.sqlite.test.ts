@@ -38,7 +38,9 @@ it('SQLite: a worker in this process and one in a second process share one file;
   cleanups.push(() => {
     child.child.kill('SIGKILL');
   });
-  const worker = asyncTask.worker({ concurrency: 2, pollIntervalMs: 50 });
+  // Small claims: woken in-process at each enqueue, this worker could otherwise take each batch whole before the
+  // other process's next poll, and the share test below would measure only the machine's load.
+  const worker = asyncTask.worker({ concurrency: 2, pollIntervalMs: 50, batchSize: 5 });
   let here = 0;
   worker.on('attempt:succeeded', () => here++);
   await worker.start();
